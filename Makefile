@@ -1,0 +1,38 @@
+# Every target wraps an npm script, so it runs on the Node 24 that `npm ci` installs.
+.PHONY: demo test test-unit test-integration lint typecheck kube up down status install bench
+
+node_modules/.package-lock.json: package.json package-lock.json
+	npm ci
+	@touch $@
+
+install: node_modules/.package-lock.json
+
+demo: install
+	npm run --silent demo
+
+test: install
+	npm test
+
+test-unit: install
+	npm run test:unit
+
+test-integration: install
+	npm run test:integration
+
+lint: install
+	npm run lint
+
+typecheck: install
+	npm run typecheck
+
+kube:
+	npm run --silent build:kube
+
+up: install
+	npm run --silent bosun -- local up
+
+down: install
+	npm run --silent bosun -- local down
+
+status: install
+	npm run --silent bosun -- local status
