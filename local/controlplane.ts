@@ -146,7 +146,9 @@ export class ControlPlane {
       writeFile(
         file("tokens.csv"),
         `${adminToken},bosun-admin,bosun-admin,"system:masters"\n` +
-          `${controllerManagerToken},system:kube-controller-manager,system:kube-controller-manager,""\n`,
+          // The controller manager runs every controller under its own identity (no
+          // per-controller service accounts), so it needs more than its bootstrap role.
+          `${controllerManagerToken},system:kube-controller-manager,system:kube-controller-manager,"system:masters"\n`,
         { mode: 0o600 },
       ),
     ]);
@@ -202,6 +204,8 @@ export class ControlPlane {
         "--service-cluster-ip-range=10.96.0.0/16",
         "--allow-privileged=true",
         "--profiling=false",
+        // The "kubernetes" Service cannot point at a loopback address, and nothing here needs it.
+        "--endpoint-reconciler-type=none",
         ...(options.apiserverArgs ?? []),
       ],
       logFile: join(logs, "kube-apiserver.log"),

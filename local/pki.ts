@@ -1,6 +1,8 @@
 // Certificates and keys for a local control plane: one CA that is the apiserver's
 // serving CA, its client CA and kube-controller-manager's CSR signing CA, so that
 // certificates the CSR signer issues authenticate against the same apiserver.
+// @peculiar/x509 resolves its ASN.1 services through tsyringe, which needs the Reflect metadata API.
+import "reflect-metadata";
 import { webcrypto } from "node:crypto";
 
 type CryptoKey = webcrypto.CryptoKey;

@@ -73,7 +73,12 @@ export class ManagedProcess {
     const child = this.#child;
     if (!child?.pid || this.#exitCode !== undefined) return;
     signalGroup(child.pid, "SIGTERM");
-    const exited = await Promise.race([this.#exit!.then(() => true), sleep(graceMs).then(() => false)]);
+    const grace = new AbortController();
+    const exited = await Promise.race([
+      this.#exit!.then(() => true),
+      sleep(graceMs, false, { signal: grace.signal }).catch(() => false),
+    ]);
+    grace.abort();
     if (!exited) {
       signalGroup(child.pid, "SIGKILL");
       await this.#exit;

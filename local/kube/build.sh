@@ -22,12 +22,11 @@ trap 'rm -rf "$tmp"' EXIT
 # The version variables that Kubernetes' own release build stamps, so /version reports
 # the real release rather than v0.0.0-master.
 minor="${k8s#v1.}"; minor="${minor%%.*}"
-commit="$(GOFLAGS=-mod=mod go mod download -json "k8s.io/kubernetes@${k8s}" | sed -n 's/^[[:space:]]*"Hash": "\(.*\)",$/\1/p' || true)"
 date="$(date -u +%Y-%m-%dT%H:%M:%SZ)"
 ldflags="-s -w"
 for pkg in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
   ldflags+=" -X ${pkg}.gitVersion=${k8s} -X ${pkg}.gitMajor=1 -X ${pkg}.gitMinor=${minor}"
-  ldflags+=" -X ${pkg}.gitTreeState=clean -X ${pkg}.buildDate=${date} -X ${pkg}.gitCommit=${commit:-unknown}"
+  ldflags+=" -X ${pkg}.gitTreeState=clean -X ${pkg}.buildDate=${date}"
 done
 
 export GOTOOLCHAIN=local CGO_ENABLED=0 GOFLAGS=-mod=mod

@@ -1,0 +1,752 @@
+// Wire constants: every name, label, annotation, finalizer, condition type and reason, CSR
+// subject, lease, secret, RBAC and metric name that bosun shares with Open Cluster Management.
+// They are spelled exactly as OCM spells them; changing one breaks compatibility with OCM
+// agents, hubs, dashboards and alerts.
+
+// ---------------------------------------------------------------------------------------------
+// API groups, versions, kinds and resources
+
+export const Groups = {
+  cluster: "cluster.open-cluster-management.io",
+  work: "work.open-cluster-management.io",
+  policy: "policy.open-cluster-management.io",
+  /** Virtual subresources checked with SubjectAccessReviews (accept, clientcertificates). */
+  register: "register.open-cluster-management.io",
+  /** The deprecated PlacementRule API. */
+  apps: "apps.open-cluster-management.io",
+  addon: "addon.open-cluster-management.io",
+  operator: "operator.open-cluster-management.io",
+} as const;
+
+export type Scope = "Cluster" | "Namespaced";
+
+export interface ResourceDescriptor {
+  readonly group: string;
+  readonly version: string;
+  readonly apiVersion: string;
+  readonly kind: string;
+  readonly listKind: string;
+  readonly plural: string;
+  readonly singular: string;
+  readonly scope: Scope;
+  readonly shortNames: readonly string[];
+}
+
+function resource<const K extends string>(
+  group: string,
+  version: string,
+  kind: K,
+  plural: string,
+  scope: Scope,
+  shortNames: readonly string[] = [],
+) {
+  return {
+    group,
+    version,
+    apiVersion: `${group}/${version}`,
+    kind,
+    listKind: `${kind}List`,
+    plural,
+    singular: kind.toLowerCase(),
+    scope,
+    shortNames,
+  } as const satisfies ResourceDescriptor;
+}
+
+/** Every kind bosun serves, with the group/version/plural/scope/short names OCM registers. */
+export const Resources = {
+  ManagedCluster: resource(Groups.cluster, "v1", "ManagedCluster", "managedclusters", "Cluster", [
+    "mcl",
+    "mcls",
+  ]),
+  ManagedClusterSet: resource(
+    Groups.cluster,
+    "v1beta2",
+    "ManagedClusterSet",
+    "managedclustersets",
+    "Cluster",
+    ["mclset", "mclsets"],
+  ),
+  ManagedClusterSetBinding: resource(
+    Groups.cluster,
+    "v1beta2",
+    "ManagedClusterSetBinding",
+    "managedclustersetbindings",
+    "Namespaced",
+    ["mclsetbinding", "mclsetbindings"],
+  ),
+  Placement: resource(Groups.cluster, "v1beta1", "Placement", "placements", "Namespaced"),
+  PlacementDecision: resource(
+    Groups.cluster,
+    "v1beta1",
+    "PlacementDecision",
+    "placementdecisions",
+    "Namespaced",
+  ),
+  ClusterClaim: resource(Groups.cluster, "v1alpha1", "ClusterClaim", "clusterclaims", "Cluster"),
+  AddOnPlacementScore: resource(
+    Groups.cluster,
+    "v1alpha1",
+    "AddOnPlacementScore",
+    "addonplacementscores",
+    "Namespaced",
+  ),
+  ManifestWork: resource(Groups.work, "v1", "ManifestWork", "manifestworks", "Namespaced"),
+  AppliedManifestWork: resource(Groups.work, "v1", "AppliedManifestWork", "appliedmanifestworks", "Cluster"),
+  ManifestWorkReplicaSet: resource(
+    Groups.work,
+    "v1alpha1",
+    "ManifestWorkReplicaSet",
+    "manifestworkreplicasets",
+    "Namespaced",
+    ["mwrs"],
+  ),
+  Policy: resource(Groups.policy, "v1", "Policy", "policies", "Namespaced", ["plc"]),
+  PlacementBinding: resource(Groups.policy, "v1", "PlacementBinding", "placementbindings", "Namespaced", [
+    "pb",
+  ]),
+  ConfigurationPolicy: resource(
+    Groups.policy,
+    "v1",
+    "ConfigurationPolicy",
+    "configurationpolicies",
+    "Namespaced",
+  ),
+  PolicySet: resource(Groups.policy, "v1beta1", "PolicySet", "policysets", "Namespaced", ["plcset"]),
+} as const;
+
+export type BosunKind = keyof typeof Resources;
+
+/** Kinds bosun does not serve but refers to by name. */
+export const ForeignKinds = {
+  /** The deprecated predecessor of Placement; a PlacementBinding may still name one. */
+  PlacementRule: { group: Groups.apps, kind: "PlacementRule" },
+  /** Deleted first when a cluster's namespace is cleaned up. */
+  ManagedClusterAddOn: { group: Groups.addon, version: "v1beta1", plural: "managedclusteraddons" },
+  CertificatePolicy: { group: Groups.policy, version: "v1", kind: "CertificatePolicy" },
+  OperatorPolicy: { group: Groups.policy, version: "v1beta1", kind: "OperatorPolicy" },
+  Klusterlet: { group: Groups.operator, version: "v1", kind: "Klusterlet", plural: "klusterlets" },
+  ConstraintTemplate: { group: "templates.gatekeeper.sh", version: "v1", kind: "ConstraintTemplate" },
+  /** Group of every Gatekeeper constraint kind. */
+  GatekeeperConstraintsGroup: "constraints.gatekeeper.sh",
+} as const;
+
+// ---------------------------------------------------------------------------------------------
+// Labels
+
+export const Labels = {
+  /** On cluster namespaces, CSRs, leases and per-cluster objects. */
+  clusterName: "open-cluster-management.io/cluster-name",
+  /** A ManagedCluster's exclusive cluster set. */
+  clusterSet: "cluster.open-cluster-management.io/clusterset",
+  /** On PlacementDecisions: the owning Placement's name. */
+  placement: "cluster.open-cluster-management.io/placement",
+  decisionGroupName: "cluster.open-cluster-management.io/decision-group-name",
+  decisionGroupIndex: "cluster.open-cluster-management.io/decision-group-index",
+  /** Marks add-on CSRs, which the registration agent ignores. */
+  addonName: "open-cluster-management.io/addon-name",
+  /** ClusterClaims with this label (any value) stay on the managed cluster. */
+  spokeOnly: "open-cluster-management.io/spoke-only",
+  /** On ManifestWorks created from a ManifestWorkReplicaSet: `<namespace>.<name>`. */
+  manifestWorkReplicaSet: "work.open-cluster-management.io/manifestworkreplicaset",
+  /** On ManifestWorks created from a ManifestWorkReplicaSet: the Placement name. */
+  manifestWorkPlacementName: "work.open-cluster-management.io/placementname",
+  /** On the bootstrap token Secret. */
+  app: "app",
+} as const;
+
+export const LabelValues = {
+  bootstrapTokenApp: "cluster-manager",
+  /** The value of PolicyLabels.policyType on kinds a Policy may carry as templates. */
+  policyTypeTemplate: "template",
+} as const;
+
+export const PolicyLabels = {
+  /** On replicated Policies: `<rootNamespace>.<rootName>`. */
+  rootPolicy: "policy.open-cluster-management.io/root-policy",
+  clusterName: "policy.open-cluster-management.io/cluster-name",
+  clusterNamespace: "policy.open-cluster-management.io/cluster-namespace",
+  /** On policy templates created on the managed cluster: the replicated Policy's name. */
+  policy: "policy.open-cluster-management.io/policy",
+  /** Unprefixed labels also set on policy templates. */
+  legacyClusterName: "cluster-name",
+  legacyClusterNamespace: "cluster-namespace",
+  /** On a CRD: `template` marks its kind as something a Policy may carry. */
+  policyType: "policy.open-cluster-management.io/policy-type",
+} as const;
+
+// ---------------------------------------------------------------------------------------------
+// Annotations
+
+export const Annotations = {
+  /** Integer 0..100 on objects in a cluster namespace; lower is deleted first. */
+  cleanupPriority: "open-cluster-management.io/cleanup-priority",
+  imageRegistries: "open-cluster-management.io/image-registries",
+  /** RFC 3339 time written when the hub accepted a cluster automatically. */
+  automaticallyAcceptedOn: "open-cluster-management.io/automatically-accepted-on",
+  /** Set to "true" to make the placement controller skip a Placement. */
+  experimentalSchedulingDisable: "cluster.open-cluster-management.io/experimental-scheduling-disable",
+  objectHash: "open-cluster-management.io/object-hash",
+  /** Hash of a server-side-applied manifest without its ignored fields. */
+  configSpecHash: "open-cluster-management.io/config-spec-hash",
+  /** Annotations the agent sets on its ManagedCluster must start with this prefix. */
+  agentPrefix: "agent.open-cluster-management.io",
+  managedClusterArn: "agent.open-cluster-management.io/managed-cluster-arn",
+  kubectlLastApplied: "kubectl.kubernetes.io/last-applied-configuration",
+  argocdCompareOptions: "argocd.argoproj.io/compare-options",
+} as const;
+
+export const AnnotationValues = {
+  argocdIgnoreExtraneous: "IgnoreExtraneous",
+} as const;
+
+export const PolicyAnnotations = {
+  standards: "policy.open-cluster-management.io/standards",
+  categories: "policy.open-cluster-management.io/categories",
+  controls: "policy.open-cluster-management.io/controls",
+  /** "true" skips template resolution. */
+  disableTemplates: "policy.open-cluster-management.io/disable-templates",
+  /** Changing it on a root Policy forces hub templates to resolve again; not copied to replicas. */
+  triggerUpdate: "policy.open-cluster-management.io/trigger-update",
+  encryptionIv: "policy.open-cluster-management.io/encryption-iv",
+  hubTemplatesError: "policy.open-cluster-management.io/hub-templates-error",
+  rerun: "policy.open-cluster-management.io/rerun",
+  /** Prefix of the labels and annotations kept when copyPolicyMetadata is false. */
+  prefix: "policy.open-cluster-management.io/",
+} as const;
+
+// ---------------------------------------------------------------------------------------------
+// Finalizers
+
+export const Finalizers = {
+  /** On an accepted ManagedCluster: removes its RBAC on delete. */
+  apiResourceCleanup: "cluster.open-cluster-management.io/api-resource-cleanup",
+  /** On a ManagedCluster: deletes the resources in its namespace on delete. */
+  resourceCleanup: "cluster.open-cluster-management.io/resource-cleanup",
+  /** On a ManifestWork (added by the agent) and on the work RoleBinding. */
+  manifestWorkCleanup: "cluster.open-cluster-management.io/manifest-work-cleanup",
+  appliedManifestWorkCleanup: "cluster.open-cluster-management.io/applied-manifest-work-cleanup",
+  /** On a ManifestWorkReplicaSet. */
+  manifestWorkReplicaSetCleanup: "work.open-cluster-management.io/manifest-work-cleanup",
+  /** On a managed-cluster Policy that created cluster-scoped templates. */
+  cleanupClusterScopedPolicies: "policy.open-cluster-management.io/cleanup-cluster-scoped-policies",
+  /** On a ConfigurationPolicy with pruneObjectBehavior DeleteIfCreated or DeleteAll. */
+  deleteRelatedObjects: "policy.open-cluster-management.io/delete-related-objects",
+} as const;
+
+// ---------------------------------------------------------------------------------------------
+// Conditions
+
+export const ConditionStatus = { True: "True", False: "False", Unknown: "Unknown" } as const;
+export type ConditionStatusValue = (typeof ConditionStatus)[keyof typeof ConditionStatus];
+
+export const ManagedClusterConditions = {
+  hubAccepted: "HubAcceptedManagedCluster",
+  /** Defined by OCM but never set: a denial is HubAcceptedManagedCluster=False. */
+  hubDenied: "HubDeniedManagedCluster",
+  joined: "ManagedClusterJoined",
+  available: "ManagedClusterConditionAvailable",
+  clockSynced: "ManagedClusterConditionClockSynced",
+  deleting: "Deleting",
+  /** Set by the agent on its own status when it rotated its client certificate. */
+  clusterCertificateRotated: "ClusterCertificateRotated",
+} as const;
+
+export const ManagedClusterReasons = {
+  hubClusterAdminAccepted: "HubClusterAdminAccepted",
+  hubClusterAdminDenied: "HubClusterAdminDenied",
+  error: "Error",
+  joined: "ManagedClusterJoined",
+  available: "ManagedClusterAvailable",
+  kubeApiServerUnavailable: "ManagedClusterKubeAPIServerUnavailable",
+  leaseUpdateStopped: "ManagedClusterLeaseUpdateStopped",
+  clockSynced: "ManagedClusterClockSynced",
+  clockOutOfSync: "ManagedClusterClockOutOfSync",
+  resourceRemaining: "ResourceRemaining",
+  noResource: "NoResource",
+  deletingError: "DeletingError",
+  clientCertificateUpdated: "ClientCertificateUpdated",
+} as const;
+
+export const ManagedClusterMessages = {
+  accepted: "Accepted by hub cluster admin",
+  joined: "Managed cluster joined",
+  leaseUpdateStopped: "Registration agent stopped updating its lease.",
+} as const;
+
+export const ManagedClusterSetConditions = { clusterSetEmpty: "ClusterSetEmpty" } as const;
+export const ManagedClusterSetReasons = {
+  noClusterMatched: "NoClusterMatched",
+  clustersSelected: "ClustersSelected",
+} as const;
+export const ManagedClusterSetMessages = { noClusterMatched: "No ManagedCluster selected" } as const;
+
+export const ClusterSetSelectorTypes = {
+  exclusiveClusterSetLabel: "ExclusiveClusterSetLabel",
+  labelSelector: "LabelSelector",
+} as const;
+
+/** Cluster sets the hub creates. */
+export const BuiltInClusterSets = { default: "default", global: "global" } as const;
+
+export const ManagedClusterSetBindingConditions = { bound: "Bound" } as const;
+export const ManagedClusterSetBindingReasons = {
+  clusterSetBound: "ClusterSetBound",
+  clusterSetNotFound: "ClusterSetNotFound",
+} as const;
+
+export const PlacementConditions = {
+  satisfied: "PlacementSatisfied",
+  misconfigured: "PlacementMisconfigured",
+} as const;
+
+export const PlacementReasons = {
+  noManagedClusterSetBindings: "NoManagedClusterSetBindings",
+  noIntersection: "NoIntersection",
+  allManagedClusterSetsEmpty: "AllManagedClusterSetsEmpty",
+  notAllDecisionsScheduled: "NotAllDecisionsScheduled",
+  noManagedClusterMatched: "NoManagedClusterMatched",
+  allDecisionsScheduled: "AllDecisionsScheduled",
+  misconfigured: "Misconfigured",
+  /** OCM's spelling. */
+  succeedconfigured: "Succeedconfigured",
+} as const;
+
+export const PlacementMessages = {
+  noManagedClusterSetBindings: "No valid ManagedClusterSetBindings found in placement namespace",
+  noManagedClusterMatched: "No ManagedCluster matches any of the cluster predicate",
+  allDecisionsScheduled: "All cluster decisions scheduled",
+  configurationsCheckPass: "Placement configurations check pass",
+} as const;
+
+export const PlacementEvents = {
+  decisionCreate: "DecisionCreate",
+  decisionCreated: "DecisionCreated",
+  decisionUpdate: "DecisionUpdate",
+  decisionUpdated: "DecisionUpdated",
+  scoreUpdate: "ScoreUpdate",
+  decisionDelete: "DecisionDelete",
+} as const;
+
+export const ManifestWorkConditions = {
+  applied: "Applied",
+  available: "Available",
+  progressing: "Progressing",
+  degraded: "Degraded",
+  complete: "Complete",
+  deleting: "Deleting",
+  statusFeedbackSynced: "StatusFeedbackSynced",
+} as const;
+
+export const ManifestWorkReasons = {
+  // per manifest
+  appliedManifestComplete: "AppliedManifestComplete",
+  appliedManifestFailed: "AppliedManifestFailed",
+  appliedManifestSSAIgnoreFieldError: "AppliedManifestSSAIgnoreFieldError",
+  resourceAvailable: "ResourceAvailable",
+  resourceNotAvailable: "ResourceNotAvailable",
+  fetchingResourceFailed: "FetchingResourceFailed",
+  incompleteResourceMeta: "IncompleteResourceMeta",
+  noStatusFeedbackSynced: "NoStatusFeedbackSynced",
+  statusFeedbackSynced: "StatusFeedbackSynced",
+  statusFeedbackSyncFailed: "StatusFeedbackSyncFailed",
+  conditionRuleEvaluated: "ConditionRuleEvaluated",
+  conditionRuleInvalid: "ConditionRuleInvalid",
+  conditionRuleExpressionError: "ConditionRuleExpressionError",
+  conditionRuleInternalError: "ConditionRuleInternalError",
+  // per work
+  appliedManifestWorkComplete: "AppliedManifestWorkComplete",
+  appliedManifestWorkFailed: "AppliedManifestWorkFailed",
+  resourcesNotAvailable: "ResourcesNotAvailable",
+  resourcesStatusUnknown: "ResourcesStatusUnknown",
+  resourcesAvailable: "ResourcesAvailable",
+  conditionRulesAggregated: "ConditionRulesAggregated",
+  workDeleting: "WorkDeleting",
+} as const;
+
+export const ManifestWorkMessages = {
+  appliedManifestComplete: "Apply manifest complete",
+  appliedManifestWorkComplete: "Apply manifest work complete",
+  appliedManifestWorkFailed: "Failed to apply manifest work",
+  resourcesAvailable: "All resources are available",
+  manifestsEmpty: "manifests should not be empty",
+} as const;
+
+export const ManifestWorkReplicaSetConditions = {
+  placementVerified: "PlacementVerified",
+  placementRolledOut: "PlacementRolledOut",
+  manifestworkApplied: "ManifestworkApplied",
+} as const;
+
+export const ManifestWorkReplicaSetReasons = {
+  asExpected: "AsExpected",
+  placementDecisionNotFound: "PlacementDecisionNotFound",
+  placementDecisionEmpty: "PlacementDecisionEmpty",
+  notAsExpected: "NotAsExpected",
+  progressing: "Progressing",
+  complete: "Complete",
+  processing: "Processing",
+} as const;
+
+/** Policy, PolicySet and ConfigurationPolicy compliance values. */
+export const ComplianceStates = {
+  compliant: "Compliant",
+  pending: "Pending",
+  nonCompliant: "NonCompliant",
+  /** ConfigurationPolicy only: deleting, or pruning failed. */
+  terminating: "Terminating",
+} as const;
+
+export const RemediationActions = { inform: "inform", enforce: "enforce", informOnly: "informOnly" } as const;
+
+export const ComplianceTypes = {
+  mustHave: "musthave",
+  mustOnlyHave: "mustonlyhave",
+  mustNotHave: "mustnothave",
+} as const;
+
+/** ConfigurationPolicy `status.compliancyDetails[].conditions[].type`. */
+export const ConfigurationPolicyConditionTypes = {
+  notification: "notification",
+  violation: "violation",
+} as const;
+
+/** ConfigurationPolicy compliance-detail reasons (`condition.reason`). */
+export const ConfigurationPolicyReasons = {
+  mustHaveExists: "K8s `must have` object already exists",
+  creationSuccess: "K8s creation success",
+  updateSuccess: "K8s update success",
+  deletionSuccess: "K8s deletion success",
+  /** Also the reason when the object exists but does not match. */
+  mustHaveMissing: "K8s does not have a `must have` object",
+  mustNotHaveMissing: "K8s `must not have` object already missing",
+  mustNotHaveExists: "K8s has a `must not have` object",
+  creationError: "K8s creation error",
+  deletionError: "K8s deletion error",
+  updateTemplateError: "K8s update template error",
+  decodeError: "K8s decode object definition error",
+  k8sError: "K8s error",
+  missingNamespace: "K8s missing namespace",
+  creationSuccessStatusUnchecked: "K8s creation success, status unchecked",
+  templateError: "Error processing template",
+  hubTemplateFailure: "Hub template resolution failure",
+  invalidSpec: "Invalid spec",
+  cleanupError: "Error cleaning up child objects",
+} as const;
+
+/** ConfigurationPolicy `status.relatedObjects[].reason`. */
+export const RelatedObjectReasons = {
+  foundAsExpected: "Resource found as expected",
+  notFoundShouldExist: "Resource not found but should exist",
+  foundNotMatching: "Resource found but does not match",
+  notFoundAsExpected: "Resource not found as expected",
+  foundShouldNotExist: "Resource found but should not exist",
+  creationSuccess: "K8s creation success",
+  updateSuccess: "K8s update success",
+  deletionSuccess: "K8s deletion success",
+} as const;
+
+export const PolicyEvents = {
+  /** Recorded on a root Policy, e.g. when it was disabled and its replicas removed. */
+  policyPropagation: "PolicyPropagation",
+  policyUpdate: "PolicyUpdate",
+  policyInfo: "PolicyInfo",
+  complianceStateUpdate: "ComplianceStateUpdate",
+  /** Compliance events have the reason `policy: <namespace>/<template>`. */
+  complianceReasonPrefix: "policy: ",
+  configurationPolicyController: "configuration-policy-controller",
+} as const;
+
+export const PolicyMessages = {
+  remediationActionUnset: "RemediationAction field of the policy and policy template cannot both be unset",
+  nameTooLong: "the combined length of the policy namespace and name cannot exceed 62 characters",
+  templateNamesUnique: "All policy-template names must be unique within a policy",
+  objectTemplatesExclusive: "spec may only contain one of object-templates and object-templates-raw",
+} as const;
+
+// ---------------------------------------------------------------------------------------------
+// Registration: CSRs, identities, lease, namespaces, secrets
+
+export const Csr = {
+  /** Subject prefix of every cluster identity: `system:open-cluster-management:<cluster>`. */
+  subjectPrefix: "system:open-cluster-management:",
+  /** Organization every agent certificate carries. */
+  managedClustersGroup: "system:open-cluster-management:managed-clusters",
+  signerName: "kubernetes.io/kube-apiserver-client",
+  usages: ["digital signature", "key encipherment", "client auth"],
+  pemBlockType: "CERTIFICATE REQUEST",
+  /** The smallest expirationSeconds the API server accepts. */
+  minExpirationSeconds: 3600,
+  /** `clusteradm join`'s default client certificate lifetime (one year). */
+  defaultExpirationSeconds: 31536000,
+  /** The agent stops creating CSRs when the hub holds this many for its cluster. */
+  clusterCsrThreshold: 10,
+  autoApprovedReason: "AutoApprovedByHubCSRApprovingController",
+  creationHaltedEvent: "ClientCertificateCreationHalted",
+  /** Usernames of bootstrap tokens start with this prefix. */
+  bootstrapUserPrefix: "system:bootstrap:",
+  bootstrapGroup: "system:bootstrappers:managedcluster",
+  bootstrapServiceAccountUser: "system:serviceaccount:open-cluster-management:agent-registration-bootstrap",
+  bootstrapServiceAccountGroups: [
+    "system:serviceaccounts:open-cluster-management",
+    "system:serviceaccounts:open-cluster-management-hub",
+  ],
+} as const;
+
+/** X.509 subject of a cluster's agent certificate. */
+export function csrSubject(
+  clusterName: string,
+  agentName: string,
+): { commonName: string; organizations: string[] } {
+  return {
+    commonName: `${Csr.subjectPrefix}${clusterName}:${agentName}`,
+    organizations: [`${Csr.subjectPrefix}${clusterName}`, Csr.managedClustersGroup],
+  };
+}
+
+/** SubjectAccessReview attributes OCM checks on its virtual subresources. */
+export const Permissions = {
+  accept: {
+    group: Groups.register,
+    resource: "managedclusters",
+    subresource: "accept",
+    verb: "update",
+  },
+  renewClientCertificate: {
+    group: Groups.register,
+    resource: "managedclusters",
+    subresource: "clientcertificates",
+    verb: "renew",
+  },
+  joinClusterSet: {
+    group: Groups.cluster,
+    resource: "managedclustersets",
+    subresource: "join",
+    verb: "create",
+  },
+  bindClusterSet: {
+    group: Groups.cluster,
+    resource: "managedclustersets",
+    subresource: "bind",
+    verb: "create",
+  },
+  executeAs: { group: Groups.work, resource: "manifestworks", verb: "execute-as" },
+} as const;
+
+export const Lease = {
+  name: "managed-cluster-lease",
+  /** The hub creates a missing lease with this holder. */
+  holderIdentity: "managed-cluster-lease",
+  defaultDurationSeconds: 60,
+  /** The hub marks a cluster unknown after this many lease durations without a renewal. */
+  graceMultiplier: 5,
+  jitterFactor: 0.25,
+} as const;
+
+export const Namespaces = {
+  agent: "open-cluster-management-agent",
+  /** Hub operator namespace, home of the bootstrap ServiceAccount. */
+  operator: "open-cluster-management",
+  hub: "open-cluster-management-hub",
+  kubePublic: "kube-public",
+  kubeSystem: "kube-system",
+} as const;
+
+export const Secrets = {
+  bootstrapHubKubeconfig: "bootstrap-hub-kubeconfig",
+  hubKubeconfig: "hub-kubeconfig-secret",
+  bootstrapToken: "bootstrap-token-ocmhub",
+  bootstrapTokenId: "ocmhub",
+  bootstrapTokenPrefix: "bootstrap-token-",
+  /** Per-cluster key for hub-template encryption, in the cluster namespace. */
+  policyEncryptionKey: "policy-encryption-key",
+} as const;
+
+export const SecretKeys = {
+  kubeconfig: "kubeconfig",
+  tlsCert: "tls.crt",
+  tlsKey: "tls.key",
+  clusterName: "cluster-name",
+  agentName: "agent-name",
+} as const;
+
+/** Names inside the kubeconfigs the agent writes and reads. */
+export const KubeconfigNames = {
+  bootstrapCluster: "hub",
+  bootstrapUser: "bootstrap",
+  bootstrapContext: "bootstrap",
+  hubUser: "default-auth",
+  hubContext: "default-context",
+  hubKubeconfigDir: "/spoke/hub-kubeconfig",
+} as const;
+
+export const HubInfo = {
+  clusterInfoConfigMap: "cluster-info",
+  rootCaConfigMap: "kube-root-ca.crt",
+  rootCaKey: "ca.crt",
+  bootstrapServiceAccount: "agent-registration-bootstrap",
+  workServiceAccount: "klusterlet-work-sa",
+} as const;
+
+export const ClusterClaims = {
+  /** Claim names that are never truncated. */
+  reserved: [
+    "id.k8s.io",
+    "kubeversion.open-cluster-management.io",
+    "platform.open-cluster-management.io",
+    "product.open-cluster-management.io",
+  ],
+  defaultMaxCustomClaims: 20,
+  truncatedEvent: "CustomClusterClaimsTruncated",
+} as const;
+
+export const Taints = {
+  unavailable: "cluster.open-cluster-management.io/unavailable",
+  unreachable: "cluster.open-cluster-management.io/unreachable",
+} as const;
+
+export const TaintEffects = {
+  noSelect: "NoSelect",
+  preferNoSelect: "PreferNoSelect",
+  noSelectIfNew: "NoSelectIfNew",
+} as const;
+
+export const RBAC = {
+  bootstrapClusterRole: "open-cluster-management:bootstrap",
+  bootstrapServiceAccountBinding: "open-cluster-management:bootstrap:agent-registration",
+  bootstrapGroupBinding: "open-cluster-management:bootstrap:managedcluster",
+  registrationClusterRole: "open-cluster-management:managedcluster:registration",
+  workClusterRole: "open-cluster-management:managedcluster:work",
+} as const;
+
+/** Per-cluster RBAC names. */
+export const ClusterRBAC = {
+  /** ClusterRole and ClusterRoleBinding of one cluster. */
+  clusterRole: (cluster: string) => `open-cluster-management:managedcluster:${cluster}`,
+  registrationRoleBinding: (cluster: string) =>
+    `open-cluster-management:managedcluster:${cluster}:registration`,
+  workRoleBinding: (cluster: string) => `open-cluster-management:managedcluster:${cluster}:work`,
+  /** The groups every per-cluster binding names. */
+  groups: (cluster: string) => [`${Csr.subjectPrefix}${cluster}`, `open-cluster-management:${cluster}`],
+} as const;
+
+// ---------------------------------------------------------------------------------------------
+// Placement and work
+
+export const Placement = {
+  maxDecisionsPerPlacementDecision: 100,
+  decisionNameInfix: "-decision-",
+  defaultClustersPerDecisionGroup: "100%",
+  filters: { predicate: "Predicate", taintToleration: "TaintToleration" },
+  prioritizerModes: { additive: "Additive", exact: "Exact" },
+  scoreCoordinateTypes: { builtIn: "BuiltIn", addOn: "AddOn" },
+  builtInPrioritizers: {
+    balance: "Balance",
+    steady: "Steady",
+    resourceAllocatableCPU: "ResourceAllocatableCPU",
+    resourceAllocatableMemory: "ResourceAllocatableMemory",
+    spread: "Spread",
+  },
+  scoreMin: -100,
+  scoreMax: 100,
+} as const;
+
+/** `<placement>-decision-<k>`, k counting from 1. */
+export function placementDecisionName(placement: string, index: number): string {
+  return `${placement}${Placement.decisionNameInfix}${index}`;
+}
+
+export const Work = {
+  /** The default limit on the summed size of a ManifestWork's manifests, in bytes. */
+  manifestSizeLimit: 512000,
+  defaultFieldManager: "work-agent",
+  appliedManifestWorkEvictionGracePeriodSeconds: 3600,
+  wellKnownStatus: {
+    readyReplicas: "ReadyReplicas",
+    replicas: "Replicas",
+    availableReplicas: "AvailableReplicas",
+    numberReady: "NumberReady",
+    desiredNumberScheduled: "DesiredNumberScheduled",
+    numberAvailable: "NumberAvailable",
+    jobComplete: "JobComplete",
+    jobSucceeded: "JobSucceeded",
+    podReady: "PodReady",
+    podPhase: "PodPhase",
+  },
+} as const;
+
+// ---------------------------------------------------------------------------------------------
+// Policy framework
+
+export const PolicyTemplates = {
+  hubDelimiterStart: "{{hub",
+  hubDelimiterEnd: "hub}}",
+  encryptedPrefix: "$ocm_encrypted:",
+  /** Replicated Policy names join the root's namespace and name with this. */
+  replicatedNameSeparator: ".",
+  maxHistory: 10,
+} as const;
+
+/** `<rootNamespace>.<rootName>`: the replicated Policy's name and root-policy label value. */
+export function replicatedPolicyName(rootNamespace: string, rootName: string): string {
+  return `${rootNamespace}${PolicyTemplates.replicatedNameSeparator}${rootName}`;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Metrics
+
+export const Metrics = {
+  // hub
+  policyGovernanceInfo: "policy_governance_info",
+  policyPropagationFailureTotal: "policy_propagation_failure_total",
+  hubTemplatesActiveWatches: "hub_templates_active_watches",
+  /** OCM's histogram name, which ends in `_bucket` itself. */
+  handleRootPolicyDurationSeconds: "ocm_handle_root_policy_duration_seconds_bucket",
+  // managed cluster
+  clusterPolicyGovernanceInfo: "cluster_policy_governance_info",
+  configPolicyEvaluationTotal: "config_policy_evaluation_total",
+  configPolicyEvaluationSecondsTotal: "config_policy_evaluation_seconds_total",
+  compareObjectsEvaluationTotal: "compare_objects_evaluation_total",
+  compareObjectsSecondsTotal: "compare_objects_seconds_total",
+  policyUserErrorsTotal: "policy_user_errors_total",
+  policySystemErrorsTotal: "policy_system_errors_total",
+} as const;
+
+export const MetricLabels = {
+  type: "type",
+  policy: "policy",
+  policyNamespace: "policy_namespace",
+  clusterNamespace: "cluster_namespace",
+  kind: "kind",
+  severity: "severity",
+  name: "name",
+  namespace: "namespace",
+  template: "template",
+  configPolicyName: "config_policy_name",
+  object: "object",
+} as const;
+
+export const MetricValues = {
+  typeRoot: "root",
+  typePropagated: "propagated",
+  /** cluster_namespace of a root policy's series. */
+  nullClusterNamespace: "<null>",
+  compliant: 0,
+  nonCompliant: 1,
+  pendingOrUnknown: -1,
+} as const;
+
+export const PolicyErrorTypes = {
+  invalidTemplate: "invalid-template",
+  noObjectCrd: "no-object-CRD",
+  formatError: "format-error",
+  crdError: "crd-error",
+  dependencyError: "dependency-error",
+  createError: "create-error",
+  patchError: "patch-error",
+  statusUpdateFailed: "status-update-failed",
+  clientError: "client-error",
+  getError: "get-error",
+  deleteError: "delete-error",
+  unmarshalError: "unmarshal-error",
+} as const;

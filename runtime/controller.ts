@@ -1,0 +1,235 @@
+// Runs a reconcile function over a work queue, with metrics and logs for every run.
+import type { Logger } from "pino";
+import { Counter, Gauge, Histogram, type Metric, type Registry } from "prom-client";
+import type { Clock } from "./clock.ts";
+import { isKubeApiError } from "./errors.ts";
+import {
+  WorkQueue,
+  type BackoffOptions,
+  type ProcessedKey,
+  type ReconcileFunction,
+  type WorkOutcome,
+} from "./workqueue.ts";
+
+/** The `result` label of `bosun_controller_reconcile_total`. */
+export type ReconcileResultLabel = WorkOutcome | "conflict";
+export const reconcileResultLabels: readonly ReconcileResultLabel[] = [
+  "success",
+  "requeue",
+  "error",
+  "conflict",
+  "terminal",
+];
+
+export interface ControllerOptions {
+  /** The value of the `controller` label and of the `controller` field in logs. */
+  name: string;
+  reconcile: ReconcileFunction;
+  /** Keys reconciled at the same time. Default 1. */
+  workers?: number;
+  backoff?: BackoffOptions;
+  registry: Registry;
+  logger: Logger;
+  clock: Clock;
+  /** Source of randomness for backoff jitter. Default Math.random. */
+  random?: () => number;
+  /** How long `stop()` waits for reconciles in flight. Default 30 s. */
+  drainTimeoutMs?: number;
+}
+
+export class Controller {
+  readonly name: string;
+  readonly #queue: WorkQueue;
+  readonly #logger: Logger;
+  readonly #drainTimeoutMs: number;
+  readonly #workers: number;
+
+  constructor(options: ControllerOptions) {
+    this.name = options.name;
+    this.#logger = options.logger.child({ controller: options.name });
+    this.#drainTimeoutMs = options.drainTimeoutMs ?? 30_000;
+    this.#workers = options.workers ?? 1;
+    const metrics = controllerMetrics(options.registry, options.name);
+    this.#queue = new WorkQueue({
+      reconcile: options.reconcile,
+      clock: options.clock,
+      workers: this.#workers,
+      backoff: options.backoff,
+      random: options.random,
+      observer: {
+        added: () => metrics.adds.inc(),
+        depthChanged: (depth) => metrics.depth.set(depth),
+        processed: (processed) => {
+          const result = resultLabel(processed);
+          metrics.reconciles.labels({ result }).inc();
+          metrics.duration.observe(processed.durationMs / 1000);
+          if (processed.retryAfterMs !== undefined && processed.outcome === "error") metrics.retries.inc();
+          this.#log(processed, result);
+        },
+      },
+    });
+  }
+
+  /** Keys waiting for a worker. */
+  get queueLength(): number {
+    return this.#queue.length;
+  }
+
+  enqueue(key: string): void {
+    this.#queue.add(key);
+  }
+
+  enqueueAfter(key: string, delayMs: number): void {
+    this.#queue.addAfter(key, delayMs);
+  }
+
+  start(): void {
+    this.#queue.start();
+    this.#logger.info({ workers: this.#workers }, "controller started");
+  }
+
+  /** Stops taking keys and waits for reconciles in flight; false when they outlasted the drain timeout. */
+  async stop(drainTimeoutMs = this.#drainTimeoutMs): Promise<boolean> {
+    const drained = await this.#queue.shutdown(drainTimeoutMs);
+    if (drained) this.#logger.info("controller stopped");
+    else this.#logger.warn({ drainTimeoutMs }, "controller stopped before reconciles in flight finished");
+    return drained;
+  }
+
+  /** Resolves when no key is waiting for a worker or being reconciled. */
+  whenIdle(): Promise<void> {
+    return this.#queue.whenIdle();
+  }
+
+  #log(processed: ProcessedKey, result: ReconcileResultLabel): void {
+    const { key, error, failures, retryAfterMs } = processed;
+    switch (result) {
+      case "success":
+      case "requeue":
+        return;
+      case "conflict":
+        // Optimistic-concurrency conflicts are routine (a stale cache); the retry resolves them.
+        this.#logger.debug({ key, err: error, failures, retryAfterMs }, "reconcile conflict, retrying");
+        return;
+      case "error":
+        if (retryAfterMs === undefined) this.#logger.error({ key, err: error, failures }, "reconcile failed");
+        else this.#logger.error({ key, err: error, failures, retryAfterMs }, "reconcile failed, retrying");
+        return;
+      case "terminal":
+        this.#logger.error({ key, err: error }, "reconcile failed permanently, not retrying");
+        return;
+    }
+  }
+}
+
+function resultLabel(processed: ProcessedKey): ReconcileResultLabel {
+  if (processed.outcome === "error" && isKubeApiError(processed.error) && processed.error.conflict)
+    return "conflict";
+  return processed.outcome;
+}
+
+interface ControllerMetrics {
+  depth: Gauge.Internal<string>;
+  adds: Counter.Internal;
+  reconciles: { labels(labels: { result: ReconcileResultLabel }): Counter.Internal };
+  duration: Histogram.Internal<string>;
+  retries: Counter.Internal;
+}
+
+export const reconcileDurationBuckets = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60];
+
+/**
+ * The metrics of one controller. Controllers sharing a registry share the metric families and
+ * differ by their `controller` label.
+ */
+function controllerMetrics(registry: Registry, controller: string): ControllerMetrics {
+  const depth = metricFamily(
+    registry,
+    "bosun_controller_queue_depth",
+    Gauge,
+    (name) =>
+      new Gauge({
+        name,
+        help: "Keys waiting for a worker",
+        labelNames: ["controller"],
+        registers: [registry],
+      }),
+  );
+  const adds = metricFamily(
+    registry,
+    "bosun_controller_adds_total",
+    Counter,
+    (name) =>
+      new Counter({
+        name,
+        help: "Keys added to the work queue (duplicates of waiting keys not counted)",
+        labelNames: ["controller"],
+        registers: [registry],
+      }),
+  );
+  const reconciles = metricFamily(
+    registry,
+    "bosun_controller_reconcile_total",
+    Counter,
+    (name) =>
+      new Counter({
+        name,
+        help: "Reconciles by result (success, requeue, error, conflict, terminal)",
+        labelNames: ["controller", "result"],
+        registers: [registry],
+      }),
+  );
+  const duration = metricFamily(
+    registry,
+    "bosun_controller_reconcile_duration_seconds",
+    Histogram,
+    (name) =>
+      new Histogram({
+        name,
+        help: "Time spent in one reconcile",
+        labelNames: ["controller"],
+        buckets: reconcileDurationBuckets,
+        registers: [registry],
+      }),
+  );
+  const retries = metricFamily(
+    registry,
+    "bosun_controller_retries_total",
+    Counter,
+    (name) =>
+      new Counter({
+        name,
+        help: "Failed reconciles scheduled for a retry with backoff",
+        labelNames: ["controller"],
+        registers: [registry],
+      }),
+  );
+
+  const labels = { controller };
+  // Export every series from the start, so that rates and alerts see zeros rather than gaps.
+  depth.labels(labels).set(0);
+  adds.labels(labels).inc(0);
+  retries.labels(labels).inc(0);
+  for (const result of reconcileResultLabels) reconciles.labels({ controller, result }).inc(0);
+  duration.zero(labels);
+
+  return {
+    depth: depth.labels(labels),
+    adds: adds.labels(labels),
+    reconciles: { labels: ({ result }) => reconciles.labels({ controller, result }) },
+    duration: duration.labels(labels),
+    retries: retries.labels(labels),
+  };
+}
+
+function metricFamily<T extends Metric<string>>(
+  registry: Registry,
+  name: string,
+  type: abstract new (...args: never[]) => T,
+  create: (name: string) => T,
+): T {
+  const existing = registry.getSingleMetric(name);
+  if (existing === undefined) return create(name);
+  if (existing instanceof type) return existing;
+  throw new Error(`metric ${name} is already registered with another type`);
+}

@@ -1,0 +1,345 @@
+// A supervised informer: list, then watch from the list's resourceVersion with bookmarks.
+// It never gives up: a 410 Gone (the resourceVersion was compacted away) relists and
+// reconciles the cache against the fresh list, emitting only real differences; any other
+// failure retries with exponential backoff and jitter; a watch that goes silent for longer
+// than the liveness timeout is torn down and reopened. Handlers see each change once.
+import { setTimeout as sleep } from "node:timers/promises";
+import type { Logger } from "pino";
+import { KubeApiError } from "./errors.ts";
+import type { KubeClient } from "./kube/client.ts";
+import { objectKey, type KubeObject } from "./kube/types.ts";
+
+export interface InformerHandlers<T extends KubeObject> {
+  onAdd?(object: T): void;
+  onUpdate?(previous: T, current: T): void;
+  /** Receives the last state the informer knew of (after a relist, possibly older than the deletion). */
+  onDelete?(object: T): void;
+}
+
+export interface BackoffOptions {
+  initialMs: number;
+  maxMs: number;
+  /** 0.2 means each delay is drawn from [0.8, 1.2] × the exponential value. */
+  jitter: number;
+}
+
+export interface InformerOptions {
+  client: KubeClient;
+  apiVersion: string;
+  kind: string;
+  namespace?: string;
+  labelSelector?: string;
+  fieldSelector?: string;
+  logger: Logger;
+  /** The server closes each watch after a random time in [min, 2·min) seconds, spreading reconnects. */
+  watchTimeoutSeconds?: number;
+  /** A watch with no event or bookmark for this long is presumed dead and reopened. */
+  livenessTimeoutMs?: number;
+  backoff?: Partial<BackoffOptions>;
+  random?: () => number;
+  /** Waits between retries; injectable so tests can observe the backoff. */
+  delay?: (ms: number, signal: AbortSignal) => Promise<void>;
+}
+
+const defaultBackoff: BackoffOptions = { initialMs: 250, maxMs: 30_000, jitter: 0.2 };
+
+export class Informer<T extends KubeObject = KubeObject> {
+  readonly apiVersion: string;
+  readonly kind: string;
+  readonly #options: InformerOptions;
+  readonly #backoff: BackoffOptions;
+  readonly #random: () => number;
+  readonly #delay: (ms: number, signal: AbortSignal) => Promise<void>;
+  readonly #store = new Map<string, T>();
+  readonly #byNamespace = new Map<string, Set<string>>();
+  readonly #byLabel = new Map<string, Map<string, Set<string>>>();
+  readonly #handlers: InformerHandlers<T>[] = [];
+  readonly #stop = new AbortController();
+  #resourceVersion = "";
+  #synced = false;
+  #syncWaiters: (() => void)[] = [];
+  #running: Promise<void> | undefined;
+  #consecutiveFailures = 0;
+  /** Counts for metrics and tests: lists made, 410s seen, watch (re)starts, liveness restarts. */
+  readonly stats = { lists: 0, expired: 0, watches: 0, livenessRestarts: 0, failures: 0 };
+
+  constructor(options: InformerOptions) {
+    this.#options = options;
+    this.apiVersion = options.apiVersion;
+    this.kind = options.kind;
+    this.#backoff = { ...defaultBackoff, ...options.backoff };
+    this.#random = options.random ?? Math.random;
+    this.#delay = options.delay ?? ((ms, signal) => sleep(ms, undefined, { signal }));
+  }
+
+  addHandlers(handlers: InformerHandlers<T>): void {
+    this.#handlers.push(handlers);
+    // Late subscribers see the objects already cached, as adds.
+    if (handlers.onAdd) for (const object of this.#store.values()) this.#call(() => handlers.onAdd?.(object));
+  }
+
+  get hasSynced(): boolean {
+    return this.#synced;
+  }
+
+  /** The resourceVersion the cache is current with. */
+  get resourceVersion(): string {
+    return this.#resourceVersion;
+  }
+
+  start(): void {
+    this.#running ??= this.#run();
+  }
+
+  async stop(): Promise<void> {
+    this.#stop.abort();
+    await this.#running;
+  }
+
+  waitForSync(signal?: AbortSignal): Promise<void> {
+    if (this.#synced) return Promise.resolve();
+    return new Promise((resolve, reject) => {
+      this.#syncWaiters.push(resolve);
+      signal?.addEventListener("abort", () => reject(new Error(`${this.kind} informer did not sync`)), {
+        once: true,
+      });
+    });
+  }
+
+  get(key: string): T | undefined {
+    return this.#store.get(key);
+  }
+
+  list(): T[] {
+    return [...this.#store.values()];
+  }
+
+  keys(): string[] {
+    return [...this.#store.keys()];
+  }
+
+  get size(): number {
+    return this.#store.size;
+  }
+
+  byNamespace(namespace: string): T[] {
+    return this.#collect(this.#byNamespace.get(namespace));
+  }
+
+  byLabel(label: string, value: string): T[] {
+    return this.#collect(this.#byLabel.get(label)?.get(value));
+  }
+
+  #collect(keys: Set<string> | undefined): T[] {
+    const objects: T[] = [];
+    for (const key of keys ?? []) {
+      const object = this.#store.get(key);
+      if (object) objects.push(object);
+    }
+    return objects;
+  }
+
+  async #run(): Promise<void> {
+    const signal = this.#stop.signal;
+    let needList = true;
+    while (!signal.aborted) {
+      try {
+        if (needList) {
+          await this.#relist(signal);
+          needList = false;
+        }
+        await this.#watch(signal);
+      } catch (error) {
+        if (signal.aborted) break;
+        if (error instanceof KubeApiError && error.gone) {
+          this.stats.expired++;
+          this.#options.logger.info(
+            { kind: this.kind, resourceVersion: this.#resourceVersion },
+            "watch resourceVersion expired; relisting",
+          );
+          needList = true;
+          continue;
+        }
+        this.stats.failures++;
+        this.#consecutiveFailures++;
+        const delayMs = this.#backoffDelay(this.#consecutiveFailures);
+        this.#options.logger.warn(
+          { kind: this.kind, err: error, retryInMs: delayMs, failures: this.#consecutiveFailures },
+          "informer list/watch failed; retrying",
+        );
+        try {
+          await this.#delay(delayMs, signal);
+        } catch {
+          break;
+        }
+      }
+    }
+  }
+
+  #backoffDelay(failures: number): number {
+    const exponential = Math.min(this.#backoff.maxMs, this.#backoff.initialMs * 2 ** (failures - 1));
+    const spread = 1 + this.#backoff.jitter * (2 * this.#random() - 1);
+    return Math.round(exponential * spread);
+  }
+
+  async #relist(signal: AbortSignal): Promise<void> {
+    this.stats.lists++;
+    const { items, resourceVersion } = await this.#options.client.listAll<T>(this.apiVersion, this.kind, {
+      namespace: this.#options.namespace,
+      labelSelector: this.#options.labelSelector,
+      fieldSelector: this.#options.fieldSelector,
+      signal,
+    });
+    const fresh = new Map(items.map((item) => [objectKey(item), item]));
+    for (const [key, previous] of [...this.#store]) {
+      if (!fresh.has(key)) {
+        this.#remove(key);
+        this.#emit("delete", previous);
+      }
+    }
+    for (const [key, current] of fresh) {
+      const previous = this.#store.get(key);
+      if (!previous) {
+        this.#put(key, current);
+        this.#emit("add", current);
+      } else if (previous.metadata.resourceVersion !== current.metadata.resourceVersion) {
+        this.#put(key, current);
+        this.#emit("update", current, previous);
+      }
+    }
+    this.#resourceVersion = resourceVersion;
+    this.#consecutiveFailures = 0;
+    if (!this.#synced) {
+      this.#synced = true;
+      for (const resolve of this.#syncWaiters.splice(0)) resolve();
+    }
+  }
+
+  async #watch(stopSignal: AbortSignal): Promise<void> {
+    this.stats.watches++;
+    const watchAbort = new AbortController();
+    const onStop = () => watchAbort.abort();
+    stopSignal.addEventListener("abort", onStop, { once: true });
+    const livenessMs = this.#options.livenessTimeoutMs ?? 150_000;
+    let livenessExpired = false;
+    let liveness: NodeJS.Timeout | undefined;
+    const armLiveness = () => {
+      clearTimeout(liveness);
+      liveness = setTimeout(() => {
+        livenessExpired = true;
+        watchAbort.abort();
+      }, livenessMs);
+    };
+    const minTimeout = this.#options.watchTimeoutSeconds ?? 300;
+    try {
+      armLiveness();
+      const events = this.#options.client.watch<T>(this.apiVersion, this.kind, {
+        namespace: this.#options.namespace,
+        labelSelector: this.#options.labelSelector,
+        fieldSelector: this.#options.fieldSelector,
+        resourceVersion: this.#resourceVersion,
+        allowWatchBookmarks: true,
+        timeoutSeconds: Math.floor(minTimeout * (1 + this.#random())),
+        signal: watchAbort.signal,
+      });
+      for await (const event of events) {
+        armLiveness();
+        this.#consecutiveFailures = 0;
+        this.#apply(event.type, event.object);
+      }
+    } catch (error) {
+      if (livenessExpired && !stopSignal.aborted) {
+        this.stats.livenessRestarts++;
+        this.#options.logger.warn(
+          { kind: this.kind, livenessMs },
+          "watch went silent past the liveness timeout; reopening",
+        );
+        return;
+      }
+      throw error;
+    } finally {
+      clearTimeout(liveness);
+      stopSignal.removeEventListener("abort", onStop);
+    }
+  }
+
+  #apply(type: string, object: T): void {
+    const resourceVersion = object.metadata.resourceVersion;
+    if (type === "BOOKMARK") {
+      if (resourceVersion) this.#resourceVersion = resourceVersion;
+      return;
+    }
+    object.apiVersion ??= this.apiVersion;
+    object.kind ??= this.kind;
+    const key = objectKey(object);
+    const previous = this.#store.get(key);
+    if (type === "DELETED") {
+      if (previous) {
+        this.#remove(key);
+        this.#emit("delete", object);
+      }
+    } else if (!previous) {
+      this.#put(key, object);
+      this.#emit("add", object);
+    } else if (previous.metadata.resourceVersion !== resourceVersion) {
+      this.#put(key, object);
+      this.#emit("update", object, previous);
+    }
+    if (resourceVersion) this.#resourceVersion = resourceVersion;
+  }
+
+  #put(key: string, object: T): void {
+    this.#unindex(key);
+    this.#store.set(key, object);
+    const namespace = object.metadata.namespace ?? "";
+    let inNamespace = this.#byNamespace.get(namespace);
+    if (!inNamespace) this.#byNamespace.set(namespace, (inNamespace = new Set<string>()));
+    inNamespace.add(key);
+    for (const [label, value] of Object.entries(object.metadata.labels ?? {})) {
+      let values = this.#byLabel.get(label);
+      if (!values) this.#byLabel.set(label, (values = new Map<string, Set<string>>()));
+      let keys = values.get(value);
+      if (!keys) values.set(value, (keys = new Set<string>()));
+      keys.add(key);
+    }
+  }
+
+  #remove(key: string): void {
+    this.#unindex(key);
+    this.#store.delete(key);
+  }
+
+  #unindex(key: string): void {
+    const object = this.#store.get(key);
+    if (!object) return;
+    const namespace = object.metadata.namespace ?? "";
+    const inNamespace = this.#byNamespace.get(namespace);
+    inNamespace?.delete(key);
+    if (inNamespace?.size === 0) this.#byNamespace.delete(namespace);
+    for (const [label, value] of Object.entries(object.metadata.labels ?? {})) {
+      const values = this.#byLabel.get(label);
+      const keys = values?.get(value);
+      keys?.delete(key);
+      if (keys?.size === 0) values!.delete(value);
+      if (values?.size === 0) this.#byLabel.delete(label);
+    }
+  }
+
+  #emit(kind: "add" | "update" | "delete", object: T, previous?: T): void {
+    for (const handlers of this.#handlers) {
+      this.#call(() => {
+        if (kind === "add") handlers.onAdd?.(object);
+        else if (kind === "update") handlers.onUpdate?.(previous!, object);
+        else handlers.onDelete?.(object);
+      });
+    }
+  }
+
+  #call(fn: () => void): void {
+    try {
+      fn();
+    } catch (error) {
+      this.#options.logger.error({ kind: this.kind, err: error }, "informer handler failed");
+    }
+  }
+}
