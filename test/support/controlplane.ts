@@ -12,6 +12,15 @@ export interface TestControlPlane {
  * Registers before/after hooks that start and stop a control plane named `name` around
  * the enclosing suite. When a test fails, the tail of every component's log is printed.
  */
+// A test process stopped by a signal still runs its "exit" handlers, which take down the
+// control planes it started instead of leaving them running.
+for (const [signal, code] of [
+  ["SIGINT", 130],
+  ["SIGTERM", 143],
+] as const) {
+  if (process.listenerCount(signal) === 0) process.once(signal, () => process.exit(code));
+}
+
 export function useControlPlane(
   name: string,
   options: Omit<ControlPlaneOptions, "name" | "binaries"> = {},

@@ -1,0 +1,32 @@
+#!/usr/bin/env node
+// The `bosun` command line. Each command group lives in cli/commands/ and registers itself.
+import { Command, CommanderError } from "commander";
+import { registerLocal } from "./commands/local.ts";
+import { registerDemo } from "./commands/demo.ts";
+
+export function buildProgram(): Command {
+  const program = new Command("bosun")
+    .description("An Open Cluster Management compatible governance engine for fleets of Kubernetes clusters")
+    .showHelpAfterError()
+    .exitOverride();
+  registerLocal(program);
+  registerDemo(program);
+  return program;
+}
+
+async function main(): Promise<void> {
+  try {
+    await buildProgram().parseAsync(process.argv);
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      // Usage errors exit 2; help and version exit 0.
+      process.exitCode = error.exitCode === 0 ? 0 : 2;
+      return;
+    }
+    console.error(`error: ${(error as Error).message}`);
+    if ((error as Error).cause) console.error(`  caused by: ${String((error as Error).cause)}`);
+    process.exitCode = 1;
+  }
+}
+
+if (import.meta.main) await main();
