@@ -123,11 +123,14 @@ function schemaDiffs(ocm: Schema, ours: Schema, path = ""): string[] {
   return diffs;
 }
 
-const builtIns = '["Balance","Steady","ResourceAllocatableCPU","ResourceAllocatableMemory","Spread"]';
-
 /**
  * Where bosun's schemas knowingly differ from OCM's, by CRD. Each entry is a line of
- * schemaDiffs; the reason is in the comment above it.
+ * schemaDiffs; the reason is in the comment above it. A deviation may only reject what OCM also
+ * rejects elsewhere (in its webhook): every object valid under OCM's CRDs must be valid under
+ * bosun's. Input OCM admits and its controllers then report (a Placement's unknown prioritizer
+ * mode, built-in prioritizer or toleration operator, a score coordinate without its builtIn or
+ * addOn, a toleration with an empty key but not Exists or with Exists and a value) is admitted
+ * and reported by bosun's controllers too, so Placement has no deviations.
  */
 const deviations: Record<string, string[]> = {
   "managedclusters.cluster.open-cluster-management.io": [
@@ -139,18 +142,6 @@ const deviations: Record<string, string[]> = {
     ". required+: spec",
     ". rule+: !has(self.spec) || !has(self.spec.clusterSet) || self.metadata.name == self.spec.clusterSet",
     ".spec required+: clusterSet",
-  ],
-  "placements.cluster.open-cluster-management.io": [
-    // OCM accepts any mode and then reports the Placement Misconfigured; bosun rejects it.
-    '.spec.prioritizerPolicy.mode enum: undefined -> ["Additive","Exact",""]',
-    // Unknown built-in prioritizers and AddOn scores without addOn are Misconfigured in OCM.
-    `.spec.prioritizerPolicy.configurations[*].scoreCoordinate.builtIn enum: undefined -> ${builtIns}`,
-    ".spec.prioritizerPolicy.configurations[*].scoreCoordinate rule+: self.type != 'BuiltIn' || has(self.builtIn)",
-    ".spec.prioritizerPolicy.configurations[*].scoreCoordinate rule+: self.type != 'AddOn' || has(self.addOn)",
-    // Toleration rules that OCM's scheduler enforces by marking the Placement Misconfigured.
-    '.spec.tolerations[*].operator enum: undefined -> ["Equal","Exists",""]',
-    ".spec.tolerations[*] rule+: (has(self.key) && self.key != '') || (has(self.operator) && self.operator == 'Exists')",
-    ".spec.tolerations[*] rule+: !has(self.operator) || self.operator != 'Exists' || !has(self.value) || self.value == ''",
   ],
   "policies.policy.open-cluster-management.io": [
     // The same rule as OCM's oneOf, as CEL so that the error names the namespace field.
@@ -356,6 +347,11 @@ describe("compared with OCM's CRDs", () => {
         ["default", "minimum", "maximum"],
       ],
       ["placements.cluster.open-cluster-management.io", ".spec.prioritizerPolicy.mode", ["default"]],
+      [
+        "placements.cluster.open-cluster-management.io",
+        ".spec.prioritizerPolicy.configurations[*].scoreCoordinate.type",
+        ["enum", "default"],
+      ],
       [
         "placements.cluster.open-cluster-management.io",
         ".spec.decisionStrategy.groupStrategy.clustersPerDecisionGroup",

@@ -518,6 +518,18 @@ interface ValidCase {
   status?: Obj;
 }
 
+function misconfiguredPlacements(specs: Record<string, Obj>): ValidCase[] {
+  return Object.entries(specs).map(([name, spec]) => ({
+    kind: "Placement",
+    body: {
+      apiVersion: "cluster.open-cluster-management.io/v1beta1",
+      kind: "Placement",
+      metadata: meta(name),
+      spec,
+    },
+  }));
+}
+
 const validCases: ValidCase[] = [
   {
     kind: "ManagedCluster",
@@ -708,6 +720,21 @@ const validCases: ValidCase[] = [
       },
     },
   },
+  // Accepted by OCM's CRD and then reported by its scheduler as Misconfigured: bosun must admit
+  // them too, so that its placement controller can answer with a PlacementMisconfigured condition.
+  ...misconfiguredPlacements({
+    "mode-bogus": { prioritizerPolicy: { mode: "Bogus" } },
+    "builtin-unknown": {
+      prioritizerPolicy: { configurations: [{ scoreCoordinate: { type: "BuiltIn", builtIn: "Random" } }] },
+    },
+    "builtin-missing": { prioritizerPolicy: { configurations: [{ scoreCoordinate: { type: "BuiltIn" } }] } },
+    "addon-missing": {
+      prioritizerPolicy: { mode: "Exact", configurations: [{ scoreCoordinate: { type: "AddOn" } }] },
+    },
+    "toleration-operator-bogus": { tolerations: [{ key: "a", operator: "Bogus" }] },
+    "toleration-no-key-equal": { tolerations: [{ value: "x" }, { operator: "Equal" }, { operator: "" }] },
+    "toleration-exists-value": { tolerations: [{ key: "a", operator: "Exists", value: "x" }] },
+  }),
   {
     kind: "PlacementDecision",
     body: {
@@ -1226,12 +1253,6 @@ const namespaceManifest = { apiVersion: "v1", kind: "Namespace", metadata: { nam
 
 const invalidCases: InvalidCase[] = [
   {
-    name: "prioritizer mode Bogus",
-    kind: "Placement",
-    body: placement("mode", { prioritizerPolicy: { mode: "Bogus" } }),
-    field: "spec.prioritizerPolicy.mode",
-  },
-  {
     name: "weight 11",
     kind: "Placement",
     body: placement("weight", {
@@ -1254,20 +1275,12 @@ const invalidCases: InvalidCase[] = [
     field: "spec.prioritizerPolicy.configurations[0].scoreCoordinate",
   },
   {
-    name: "unknown built-in prioritizer",
+    name: "score coordinate type Bogus",
     kind: "Placement",
-    body: placement("builtin", {
-      prioritizerPolicy: { configurations: [{ scoreCoordinate: { builtIn: "Random" } }] },
+    body: placement("coordinate-type", {
+      prioritizerPolicy: { configurations: [{ scoreCoordinate: { type: "Bogus", builtIn: "Steady" } }] },
     }),
-    field: "spec.prioritizerPolicy.configurations[0].scoreCoordinate.builtIn",
-  },
-  {
-    name: "AddOn score without addOn",
-    kind: "Placement",
-    body: placement("addon", {
-      prioritizerPolicy: { configurations: [{ scoreCoordinate: { type: "AddOn" } }] },
-    }),
-    field: "spec.prioritizerPolicy.configurations[0].scoreCoordinate.addOn",
+    field: "spec.prioritizerPolicy.configurations[0].scoreCoordinate.type",
   },
   {
     name: "addOn without scoreName",
@@ -1280,28 +1293,17 @@ const invalidCases: InvalidCase[] = [
     field: "spec.prioritizerPolicy.configurations[0].scoreCoordinate.addOn.scoreName",
   },
   {
-    name: "toleration operator Bogus",
-    kind: "Placement",
-    body: placement("op", { tolerations: [{ key: "a", operator: "Bogus" }] }),
-    field: "spec.tolerations[0].operator",
-  },
-  {
-    name: "toleration with empty key and operator Equal",
-    kind: "Placement",
-    body: placement("empty-key", { tolerations: [{ value: "x" }] }),
-    field: "spec.tolerations[0].operator",
-  },
-  {
-    name: "toleration with operator Exists and a value",
-    kind: "Placement",
-    body: placement("exists-value", { tolerations: [{ key: "a", operator: "Exists", value: "x" }] }),
-    field: "spec.tolerations[0].value",
-  },
-  {
     name: "toleration effect Bogus",
     kind: "Placement",
     body: placement("effect", { tolerations: [{ key: "a", effect: "NoExecute" }] }),
     field: "spec.tolerations[0].effect",
+  },
+  {
+    // "Empty key" in OCM's API means an absent key: its CRD's pattern refuses key "".
+    name: "toleration with key \"\"",
+    kind: "Placement",
+    body: placement("key-empty", { tolerations: [{ key: "", operator: "Exists" }] }),
+    field: "spec.tolerations[0].key",
   },
   {
     name: "toleration key with a space",

@@ -12,7 +12,6 @@ import {
   object,
   required,
   rootSchema,
-  rule,
   string,
 } from "../dsl.ts";
 
@@ -38,6 +37,9 @@ const predicate = object({
   ),
 });
 
+// The score coordinate, the prioritizer mode and the tolerations accept what OCM's CRD accepts:
+// an unknown mode, operator or built-in prioritizer, or a missing builtIn/addOn, is admitted and
+// then reported by the placement controller as a PlacementMisconfigured condition naming the field.
 const scoreCoordinate = object(
   {
     type: required(
@@ -46,8 +48,10 @@ const scoreCoordinate = object(
         default: "BuiltIn",
       }),
     ),
-    builtIn: enumOf(["Balance", "Steady", "ResourceAllocatableCPU", "ResourceAllocatableMemory", "Spread"], {
-      description: "The built-in prioritizer, when type is BuiltIn.",
+    builtIn: string({
+      description:
+        "The built-in prioritizer, when type is BuiltIn: Balance, Steady, ResourceAllocatableCPU, " +
+        "ResourceAllocatableMemory or Spread.",
     }),
     addOn: object(
       {
@@ -57,27 +61,15 @@ const scoreCoordinate = object(
       { description: "The add-on score, when type is AddOn." },
     ),
   },
-  {
-    description: "Where the score comes from.",
-    validations: [
-      rule("self.type != 'BuiltIn' || has(self.builtIn)", "builtIn is required when type is BuiltIn", {
-        fieldPath: ".builtIn",
-        reason: "FieldValueRequired",
-      }),
-      rule("self.type != 'AddOn' || has(self.addOn)", "addOn is required when type is AddOn", {
-        fieldPath: ".addOn",
-        reason: "FieldValueRequired",
-      }),
-    ],
-  },
+  { description: "Where the score comes from." },
 );
 
 const prioritizerPolicy = object(
   {
-    mode: enumOf(["Additive", "Exact", ""], {
+    mode: string({
       description:
         "Additive adds the configurations to the default prioritizers (Balance and Steady, weight 1); Exact " +
-        "uses only the configurations. Empty behaves as Additive.",
+        "uses only the configurations. Empty behaves as Additive; other values make the placement Misconfigured.",
       default: "Additive",
     }),
     configurations: array(
@@ -130,12 +122,14 @@ const spreadPolicy = object(
 const toleration = object(
   {
     key: string({
-      description: "The taint key; empty matches every key and then operator must be Exists.",
+      description: "The taint key; absent matches every key, and then operator must be Exists.",
       maxLength: 316,
       pattern: qualifiedNamePattern,
     }),
-    operator: enumOf(["Equal", "Exists", ""], {
-      description: "Equal matches the value; Exists matches any value. Empty behaves as Equal.",
+    operator: string({
+      description:
+        "Equal matches the value; Exists matches any value. Empty behaves as Equal; other values make the " +
+        "placement Misconfigured.",
       default: "Equal",
     }),
     value: string({ description: "The taint value to match; empty with Exists.", maxLength: 1024 }),
@@ -144,21 +138,7 @@ const toleration = object(
       description: "How long after the taint was added it is tolerated; absent means forever.",
     }),
   },
-  {
-    description: "Lets the placement select clusters with matching taints.",
-    validations: [
-      rule(
-        "(has(self.key) && self.key != '') || (has(self.operator) && self.operator == 'Exists')",
-        "operator must be Exists when key is empty",
-        { fieldPath: ".operator" },
-      ),
-      rule(
-        "!has(self.operator) || self.operator != 'Exists' || !has(self.value) || self.value == ''",
-        "value must be empty when operator is Exists",
-        { fieldPath: ".value" },
-      ),
-    ],
-  },
+  { description: "Lets the placement select clusters with matching taints." },
 );
 
 const decisionStrategy = object(

@@ -1,0 +1,48 @@
+// metav1.Condition bookkeeping shared by every controller.
+
+export interface Condition {
+  type: string;
+  status: "True" | "False" | "Unknown";
+  reason: string;
+  message: string;
+  lastTransitionTime?: string;
+  observedGeneration?: number;
+}
+
+/** RFC 3339 in whole seconds, as metav1.Time serialises. */
+export function formatTime(ms: number): string {
+  return new Date(Math.floor(ms / 1000) * 1000).toISOString().replace(".000Z", "Z");
+}
+
+/**
+ * Returns the conditions with `next` set: lastTransitionTime moves only when the status
+ * changes, so rewriting an unchanged condition produces an identical list (and no write).
+ */
+export function setCondition(
+  conditions: readonly Condition[] | undefined,
+  next: Condition,
+  nowMs: number,
+): Condition[] {
+  const list = [...(conditions ?? [])];
+  const index = list.findIndex((condition) => condition.type === next.type);
+  const existing = index >= 0 ? list[index] : undefined;
+  const lastTransitionTime =
+    existing && existing.status === next.status && existing.lastTransitionTime
+      ? existing.lastTransitionTime
+      : formatTime(nowMs);
+  const updated: Condition = { ...next, lastTransitionTime };
+  if (index >= 0) list[index] = updated;
+  else list.push(updated);
+  return list;
+}
+
+export function findCondition(
+  conditions: readonly Condition[] | undefined,
+  type: string,
+): Condition | undefined {
+  return conditions?.find((condition) => condition.type === type);
+}
+
+export function removeCondition(conditions: readonly Condition[] | undefined, type: string): Condition[] {
+  return (conditions ?? []).filter((condition) => condition.type !== type);
+}

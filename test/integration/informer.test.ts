@@ -1,0 +1,247 @@
+// The informer against a real API server whose watch cache is off, so that watches read
+// etcd directly and an etcd compaction really expires an informer's resourceVersion.
+import assert from "node:assert/strict";
+import { after, before, describe, test } from "node:test";
+import { pino } from "pino";
+import { stringify } from "yaml";
+import { Informer } from "../../runtime/informer.ts";
+import { KubeClient } from "../../runtime/kube/client.ts";
+import { KubeApiError } from "../../runtime/errors.ts";
+import type { KubeObject } from "../../runtime/kube/types.ts";
+import { useControlPlane } from "../support/controlplane.ts";
+import { TcpProxy } from "../support/tcp-proxy.ts";
+import { eventually } from "../support/wait.ts";
+
+const fixture = useControlPlane("informer", { apiserverArgs: ["--watch-cache=false"] });
+const logger = pino({ level: "silent" });
+
+let admin: KubeClient;
+
+/** Records every handler call as "add name", "update name data", "delete name". */
+function recordEvents(informer: Informer): string[] {
+  const events: string[] = [];
+  const data = (object: KubeObject) => JSON.stringify(object.data ?? {});
+  informer.addHandlers({
+    onAdd: (object) => events.push(`add ${object.metadata.name}`),
+    onUpdate: (_previous, current) => events.push(`update ${current.metadata.name} ${data(current)}`),
+    onDelete: (object) => events.push(`delete ${object.metadata.name}`),
+  });
+  return events;
+}
+
+async function etcdRevision(etcdUrl: string): Promise<number> {
+  const response = await fetch(`${etcdUrl}/v3/kv/range`, {
+    method: "POST",
+    body: JSON.stringify({ key: Buffer.from("/").toString("base64") }),
+  });
+  const body = (await response.json()) as { header: { revision: string } };
+  return Number(body.header.revision);
+}
+
+async function compactEtcd(etcdUrl: string): Promise<void> {
+  const revision = await etcdRevision(etcdUrl);
+  const response = await fetch(`${etcdUrl}/v3/kv/compaction`, {
+    method: "POST",
+    body: JSON.stringify({ revision: String(revision), physical: true }),
+  });
+  assert.equal(response.status, 200, await response.text());
+}
+
+function configMap(namespace: string, name: string, data: Record<string, string>): KubeObject {
+  return { apiVersion: "v1", kind: "ConfigMap", metadata: { name, namespace }, data };
+}
+
+async function createNamespace(name: string): Promise<void> {
+  await admin.create({ apiVersion: "v1", kind: "Namespace", metadata: { name } });
+}
+
+describe("informer", () => {
+  before(async () => {
+    admin = await KubeClient.fromFile(fixture.plane.kubeconfigPath);
+  });
+  after(() => admin?.close());
+
+  test("syncs, then delivers each add, update and delete exactly once, with namespace and label indexes", async () => {
+    await createNamespace("informer-basic");
+    await admin.create({
+      ...configMap("informer-basic", "before-start", { v: "1" }),
+      metadata: { name: "before-start", namespace: "informer-basic", labels: { tier: "a" } },
+    });
+    const informer = new Informer({
+      client: admin,
+      apiVersion: "v1",
+      kind: "ConfigMap",
+      namespace: "informer-basic",
+      logger,
+    });
+    const all = recordEvents(informer);
+    const events = {
+      get list() {
+        return all.filter((event) => !event.includes("kube-root-ca.crt"));
+      },
+    };
+    informer.start();
+    try {
+      await informer.waitForSync();
+      assert.deepEqual(events.list, ["add before-start"]);
+      await admin.create({
+        ...configMap("informer-basic", "after-start", { v: "1" }),
+        metadata: { name: "after-start", namespace: "informer-basic", labels: { tier: "b" } },
+      });
+      await admin.patch(
+        { apiVersion: "v1", kind: "ConfigMap", name: "before-start", namespace: "informer-basic" },
+        "merge",
+        { data: { v: "2" } },
+      );
+      await admin.delete({
+        apiVersion: "v1",
+        kind: "ConfigMap",
+        name: "after-start",
+        namespace: "informer-basic",
+      });
+      await eventually(() =>
+        assert.deepEqual(events.list, [
+          "add before-start",
+          "add after-start",
+          'update before-start {"v":"2"}',
+          "delete after-start",
+        ]),
+      );
+      const names = informer
+        .byNamespace("informer-basic")
+        .map((object) => object.metadata.name)
+        .filter((name) => name !== "kube-root-ca.crt");
+      assert.deepEqual(names, ["before-start"]);
+      assert.deepEqual(informer.byNamespace("elsewhere"), []);
+      assert.deepEqual(
+        informer.byLabel("tier", "a").map((object) => object.metadata.name),
+        ["before-start"],
+      );
+      assert.deepEqual(informer.byLabel("tier", "b"), []);
+      assert.equal(informer.get("informer-basic/before-start")?.data?.["v" as never], "2");
+    } finally {
+      await informer.stop();
+    }
+  });
+
+  test("a watch from a compacted resourceVersion is answered with 410 Expired", async () => {
+    const { resourceVersion } = await admin.listAll("v1", "ConfigMap", { namespace: "default" });
+    // Two writes: a watch from resourceVersion R resumes at R+1, which must be compacted too.
+    await admin.create(configMap("default", "bump-1", { v: "1" }));
+    await admin.create(configMap("default", "bump-2", { v: "1" }));
+    await compactEtcd(fixture.plane.etcdUrl);
+    const watching = (async () => {
+      for await (const _event of admin.watch("v1", "ConfigMap", {
+        namespace: "default",
+        resourceVersion,
+        timeoutSeconds: 30,
+      })) {
+        // The first thing the server says must be the error.
+      }
+    })();
+    await assert.rejects(watching, (error: unknown) => error instanceof KubeApiError && error.status === 410);
+  });
+
+  test("survives an etcd compaction while disconnected: relists and emits only the real differences", async () => {
+    await createNamespace("informer-compaction");
+    const ns = "informer-compaction";
+    await admin.create(configMap(ns, "kept", { v: "1" }));
+    await admin.create(configMap(ns, "changed", { v: "1" }));
+    await admin.create(configMap(ns, "removed", { v: "1" }));
+
+    const proxy = await TcpProxy.start(Number(new URL(fixture.plane.server).port));
+    const viaProxy = structuredClone(fixture.plane.kubeconfig);
+    viaProxy.clusters[0]!.cluster.server = `https://127.0.0.1:${proxy.port}`;
+    const client = await KubeClient.fromString(stringify(viaProxy));
+    const informer = new Informer({
+      client,
+      apiVersion: "v1",
+      kind: "ConfigMap",
+      namespace: ns,
+      logger,
+      backoff: { initialMs: 50, maxMs: 400 },
+    });
+    const events = recordEvents(informer);
+    informer.start();
+    try {
+      await informer.waitForSync();
+      const initial = events.splice(0).filter((event) => !event.includes("kube-root-ca.crt"));
+      assert.deepEqual(initial.sort(), ["add changed", "add kept", "add removed"]);
+
+      // Cut the informer off, change things behind its back, and compact etcd so that its
+      // resourceVersion no longer exists.
+      proxy.cut();
+      await eventually(() => assert.ok(informer.stats.failures >= 1, "the informer noticed the cut"));
+      await admin.patch({ apiVersion: "v1", kind: "ConfigMap", name: "changed", namespace: ns }, "merge", {
+        data: { v: "2" },
+      });
+      await admin.delete({ apiVersion: "v1", kind: "ConfigMap", name: "removed", namespace: ns });
+      await admin.create(configMap(ns, "added", { v: "1" }));
+      await compactEtcd(fixture.plane.etcdUrl);
+      const listsBefore = informer.stats.lists;
+      proxy.restore();
+
+      await eventually(() => {
+        assert.ok(informer.stats.expired >= 1, "the informer's watch was refused with 410");
+        assert.ok(informer.stats.lists > listsBefore, "the informer relisted");
+        assert.deepEqual([...events].sort(), ["add added", "delete removed", 'update changed {"v":"2"}']);
+      });
+      assert.deepEqual(
+        informer
+          .keys()
+          .filter((key) => !key.endsWith("kube-root-ca.crt"))
+          .sort(),
+        [`${ns}/added`, `${ns}/changed`, `${ns}/kept`],
+      );
+
+      // The relisted informer keeps watching from the fresh list.
+      await admin.patch({ apiVersion: "v1", kind: "ConfigMap", name: "kept", namespace: ns }, "merge", {
+        data: { v: "3" },
+      });
+      await eventually(() => assert.ok(events.includes('update kept {"v":"3"}')));
+      assert.equal(events.length, 4, `no duplicated events: ${events.join(", ")}`);
+    } finally {
+      await informer.stop();
+      client.close();
+      await proxy.close();
+    }
+  });
+
+  test("recovers with backoff when the API server is stopped and started again", async () => {
+    await createNamespace("informer-restart");
+    const ns = "informer-restart";
+    const delays: number[] = [];
+    const client = await KubeClient.fromFile(fixture.plane.kubeconfigPath);
+    const informer = new Informer({
+      client,
+      apiVersion: "v1",
+      kind: "ConfigMap",
+      namespace: ns,
+      logger,
+      backoff: { initialMs: 100, maxMs: 800, jitter: 0 },
+      delay: async (ms, signal) => {
+        delays.push(ms);
+        await new Promise((resolve) => setTimeout(resolve, ms, signal));
+      },
+    });
+    const events = recordEvents(informer);
+    informer.start();
+    try {
+      await informer.waitForSync();
+      await fixture.plane.stopApiServer();
+      await eventually(() => assert.ok(delays.length >= 4, `retries so far: ${delays.join(", ")}`));
+      // Exponential, capped: 100, 200, 400, 800, 800, ...
+      assert.deepEqual(delays.slice(0, 4), [100, 200, 400, 800]);
+      await fixture.plane.startApiServer();
+      // The admin client's pooled connections died with the server: retry until it reconnects.
+      await eventually(() => admin.create(configMap(ns, "after-restart", { v: "1" })));
+      await eventually(() => assert.ok(events.includes("add after-restart"), events.join(", ")), {
+        timeoutMs: 60_000,
+      });
+      assert.equal(events.filter((event) => event === "add after-restart").length, 1);
+    } finally {
+      await informer.stop();
+      client.close();
+    }
+  });
+});
