@@ -1,6 +1,13 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import { findCondition, formatTime, removeCondition, setCondition, type Condition } from "./conditions.ts";
+import {
+  findCondition,
+  formatTime,
+  removeCondition,
+  setCondition,
+  type Condition,
+  type ConditionUpdate,
+} from "./conditions.ts";
 
 const t0 = Date.parse("2026-01-02T03:04:05.678Z");
 const t1 = t0 + 60_000;
@@ -13,7 +20,7 @@ describe("conditions", () => {
   const cases: {
     name: string;
     existing: Condition[] | undefined;
-    next: Condition;
+    next: ConditionUpdate;
     expected: Condition[];
   }[] = [
     {
@@ -69,8 +76,8 @@ describe("conditions", () => {
 
   test("find and remove by type", () => {
     const list: Condition[] = [
-      { type: "A", status: "True", reason: "r", message: "" },
-      { type: "B", status: "False", reason: "r", message: "" },
+      { type: "A", status: "True", reason: "r", message: "", lastTransitionTime: formatTime(t0) },
+      { type: "B", status: "False", reason: "r", message: "", lastTransitionTime: formatTime(t0) },
     ];
     assert.equal(findCondition(list, "B")?.status, "False");
     assert.equal(findCondition(list, "C"), undefined);

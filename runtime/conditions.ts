@@ -1,13 +1,10 @@
 // metav1.Condition bookkeeping shared by every controller.
+import type { Condition } from "../api/types/meta.ts";
 
-export interface Condition {
-  type: string;
-  status: "True" | "False" | "Unknown";
-  reason: string;
-  message: string;
-  lastTransitionTime?: string;
-  observedGeneration?: number;
-}
+export type { Condition };
+
+/** A condition as a controller computes it; setCondition stamps lastTransitionTime. */
+export type ConditionUpdate = Omit<Condition, "lastTransitionTime">;
 
 /** RFC 3339 in whole seconds, as metav1.Time serialises. */
 export function formatTime(ms: number): string {
@@ -20,7 +17,7 @@ export function formatTime(ms: number): string {
  */
 export function setCondition(
   conditions: readonly Condition[] | undefined,
-  next: Condition,
+  next: ConditionUpdate,
   nowMs: number,
 ): Condition[] {
   const list = [...(conditions ?? [])];

@@ -7,7 +7,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import type { Logger } from "pino";
 import { KubeApiError } from "./errors.ts";
 import type { KubeClient } from "./kube/client.ts";
-import { objectKey, type KubeObject } from "./kube/types.ts";
+import { objectKey, type KubeObject, type Unstructured } from "./kube/types.ts";
 
 export interface InformerHandlers<T extends KubeObject> {
   onAdd?(object: T): void;
@@ -43,7 +43,7 @@ export interface InformerOptions {
 
 const defaultBackoff: BackoffOptions = { initialMs: 250, maxMs: 30_000, jitter: 0.2 };
 
-export class Informer<T extends KubeObject = KubeObject> {
+export class Informer<T extends KubeObject = Unstructured> {
   readonly apiVersion: string;
   readonly kind: string;
   readonly #options: InformerOptions;

@@ -22,7 +22,7 @@ export async function patchStatus<T extends KubeObject>(
   desiredStatus: unknown,
   options: { fieldManager?: string } = {},
 ): Promise<T | undefined> {
-  const diff = statusPatch(current.status, desiredStatus);
+  const diff = statusPatch((current as { status?: unknown }).status, desiredStatus);
   if (diff === undefined) return undefined;
   const resourceVersion = current.metadata.resourceVersion;
   if (!resourceVersion)

@@ -7,7 +7,7 @@ import { Agent as HttpsAgent, request as httpsRequest, type RequestOptions } fro
 import { KubeConfig } from "@kubernetes/client-node";
 import { KubeApiError } from "../errors.ts";
 import { Discovery, type ResourceInfo } from "./discovery.ts";
-import type { KubeList, KubeObject, ListOptions, WatchEvent, WatchOptions } from "./types.ts";
+import type { KubeList, KubeObject, ListOptions, Unstructured, WatchEvent, WatchOptions } from "./types.ts";
 
 export type PatchType = "merge" | "json" | "strategic" | "apply";
 
@@ -170,12 +170,12 @@ export class KubeClient {
     return resourcePath(info, ref.namespace, ref.name, subresource);
   }
 
-  async get<T extends KubeObject = KubeObject>(ref: ObjectRef, signal?: AbortSignal): Promise<T> {
+  async get<T extends KubeObject = Unstructured>(ref: ObjectRef, signal?: AbortSignal): Promise<T> {
     return this.request<T>({ method: "GET", path: await this.path(ref), signal });
   }
 
   /** Like get, but undefined when the object does not exist. */
-  async getOrUndefined<T extends KubeObject = KubeObject>(ref: ObjectRef): Promise<T | undefined> {
+  async getOrUndefined<T extends KubeObject = Unstructured>(ref: ObjectRef): Promise<T | undefined> {
     try {
       return await this.get<T>(ref);
     } catch (error) {
@@ -184,7 +184,7 @@ export class KubeClient {
     }
   }
 
-  async list<T extends KubeObject = KubeObject>(
+  async list<T extends KubeObject = Unstructured>(
     apiVersion: string,
     kind: string,
     options: ListOptions = {},
@@ -206,7 +206,7 @@ export class KubeClient {
   }
 
   /** Lists every page and returns the items with the resourceVersion of the whole list. */
-  async listAll<T extends KubeObject = KubeObject>(
+  async listAll<T extends KubeObject = Unstructured>(
     apiVersion: string,
     kind: string,
     options: Omit<ListOptions, "continue"> = {},
@@ -251,7 +251,7 @@ export class KubeClient {
     });
   }
 
-  async patch<T extends KubeObject = KubeObject>(
+  async patch<T extends KubeObject = Unstructured>(
     ref: ObjectRef,
     type: PatchType,
     patch: unknown,
@@ -300,7 +300,7 @@ export class KubeClient {
    * compacted resourceVersion surfaces as status 410 whether the server refuses the
    * request or reports it in the stream.
    */
-  async *watch<T extends KubeObject = KubeObject>(
+  async *watch<T extends KubeObject = Unstructured>(
     apiVersion: string,
     kind: string,
     options: WatchOptions = {},

@@ -39,10 +39,14 @@ export interface KubeObject {
   apiVersion: string;
   kind: string;
   metadata: ObjectMeta;
+}
+
+/** An object of any kind, its other top-level fields (spec, status, data, ...) untyped. */
+export interface Unstructured extends KubeObject {
   [field: string]: unknown;
 }
 
-export interface KubeList<T extends KubeObject = KubeObject> {
+export interface KubeList<T extends KubeObject = Unstructured> {
   apiVersion: string;
   kind: string;
   metadata: { resourceVersion?: string; continue?: string; remainingItemCount?: number };
@@ -72,7 +76,7 @@ export interface WatchOptions {
 
 export type WatchEventType = "ADDED" | "MODIFIED" | "DELETED" | "BOOKMARK";
 
-export interface WatchEvent<T extends KubeObject = KubeObject> {
+export interface WatchEvent<T extends KubeObject = Unstructured> {
   type: WatchEventType;
   object: T;
 }

@@ -7,7 +7,7 @@ import { stringify } from "yaml";
 import { Informer } from "../../runtime/informer.ts";
 import { KubeClient } from "../../runtime/kube/client.ts";
 import { KubeApiError } from "../../runtime/errors.ts";
-import type { KubeObject } from "../../runtime/kube/types.ts";
+import type { Unstructured } from "../../runtime/kube/types.ts";
 import { useControlPlane } from "../support/controlplane.ts";
 import { TcpProxy } from "../support/tcp-proxy.ts";
 import { eventually } from "../support/wait.ts";
@@ -20,7 +20,7 @@ let admin: KubeClient;
 /** Records every handler call as "add name", "update name data", "delete name". */
 function recordEvents(informer: Informer): string[] {
   const events: string[] = [];
-  const data = (object: KubeObject) => JSON.stringify(object.data ?? {});
+  const data = (object: Unstructured) => JSON.stringify(object.data ?? {});
   informer.addHandlers({
     onAdd: (object) => events.push(`add ${object.metadata.name}`),
     onUpdate: (_previous, current) => events.push(`update ${current.metadata.name} ${data(current)}`),
@@ -47,7 +47,7 @@ async function compactEtcd(etcdUrl: string): Promise<void> {
   assert.equal(response.status, 200, await response.text());
 }
 
-function configMap(namespace: string, name: string, data: Record<string, string>): KubeObject {
+function configMap(namespace: string, name: string, data: Record<string, string>): Unstructured {
   return { apiVersion: "v1", kind: "ConfigMap", metadata: { name, namespace }, data };
 }
 

@@ -5,7 +5,7 @@ import { describe, test } from "node:test";
 import { KubeApiError } from "../../runtime/errors.ts";
 import { KubeClient } from "../../runtime/kube/client.ts";
 import { UnknownKindError } from "../../runtime/kube/discovery.ts";
-import type { KubeObject } from "../../runtime/kube/types.ts";
+import type { Unstructured } from "../../runtime/kube/types.ts";
 import { useControlPlane } from "../support/controlplane.ts";
 import { eventually } from "../support/wait.ts";
 
@@ -61,7 +61,7 @@ async function expectApiError(
 describe("dynamic client", () => {
   test("creates, reads, lists, patches and deletes built-in objects, with typed errors", async () => {
     const kube = await client();
-    const configMap: KubeObject = {
+    const configMap: Unstructured = {
       apiVersion: "v1",
       kind: "ConfigMap",
       metadata: { name: "crud", namespace: "default", labels: { app: "bosun" } },
@@ -187,7 +187,7 @@ describe("dynamic client", () => {
     const abort = new AbortController();
     const seen: string[] = [];
     const watching = (async () => {
-      for await (const event of kube.watch<KubeObject>("v1", "ConfigMap", {
+      for await (const event of kube.watch<Unstructured>("v1", "ConfigMap", {
         namespace: "default",
         resourceVersion,
         signal: abort.signal,

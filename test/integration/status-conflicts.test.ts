@@ -9,7 +9,7 @@ import { systemClock } from "../../runtime/clock.ts";
 import { Controller } from "../../runtime/controller.ts";
 import { Informer } from "../../runtime/informer.ts";
 import { KubeClient } from "../../runtime/kube/client.ts";
-import type { KubeObject } from "../../runtime/kube/types.ts";
+import type { Unstructured } from "../../runtime/kube/types.ts";
 import { patchStatus, statusPatch } from "../../runtime/status.ts";
 import { useControlPlane } from "../support/controlplane.ts";
 import { sampleValue } from "../support/metric-samples.ts";
@@ -134,7 +134,7 @@ describe("status writes", () => {
     b.informer.start();
     b.controller.start();
     await eventually(async () => {
-      const gadget = await admin.get<KubeObject>({
+      const gadget = await admin.get<Unstructured>({
         apiVersion: "test.bosun.io/v1",
         kind: "Gadget",
         name: "g1",
@@ -146,7 +146,7 @@ describe("status writes", () => {
 
     try {
       await eventually(async () => {
-        const gadget = await admin.get<KubeObject>({
+        const gadget = await admin.get<Unstructured>({
           apiVersion: "test.bosun.io/v1",
           kind: "Gadget",
           name: "g1",

@@ -1,0 +1,88 @@
+// Cluster-set membership and the status conditions of sets and bindings.
+import {
+  BuiltInClusterSets,
+  ClusterSetSelectorTypes,
+  ConditionStatus,
+  Labels,
+  ManagedClusterSetBindingConditions,
+  ManagedClusterSetBindingReasons,
+  ManagedClusterSetConditions,
+  ManagedClusterSetMessages,
+  ManagedClusterSetReasons,
+} from "../../api/constants.ts";
+import type { ManagedCluster, ManagedClusterSet } from "../../api/types/cluster.ts";
+import type { ConditionUpdate } from "../../runtime/conditions.ts";
+import { compileLabelSelector } from "../../policies/labels.ts";
+
+/** The clusters of a set, by its selector type; an error names the offending field. */
+export function clusterSetMembers(
+  set: ManagedClusterSet,
+  clusters: readonly ManagedCluster[],
+): ManagedCluster[] | Error {
+  const selector = set.spec?.clusterSelector;
+  const type = selector?.selectorType ?? ClusterSetSelectorTypes.exclusiveClusterSetLabel;
+  if (type === ClusterSetSelectorTypes.exclusiveClusterSetLabel) {
+    return clusters.filter((cluster) => cluster.metadata.labels?.[Labels.clusterSet] === set.metadata.name);
+  }
+  if (type === ClusterSetSelectorTypes.labelSelector) {
+    try {
+      const matches = compileLabelSelector(selector?.labelSelector ?? {});
+      return clusters.filter((cluster) => matches(cluster.metadata.labels));
+    } catch (error) {
+      return new Error(`spec.clusterSelector.labelSelector is invalid: ${(error as Error).message}`, {
+        cause: error,
+      });
+    }
+  }
+  return new Error(`spec.clusterSelector.selectorType "${String(type)}" is not supported`);
+}
+
+export function clusterSetEmptyCondition(members: number): ConditionUpdate {
+  return members === 0
+    ? {
+        type: ManagedClusterSetConditions.clusterSetEmpty,
+        status: ConditionStatus.True,
+        reason: ManagedClusterSetReasons.noClusterMatched,
+        message: ManagedClusterSetMessages.noClusterMatched,
+      }
+    : {
+        type: ManagedClusterSetConditions.clusterSetEmpty,
+        status: ConditionStatus.False,
+        reason: ManagedClusterSetReasons.clustersSelected,
+        message: `${members} ManagedClusters selected`,
+      };
+}
+
+export function boundCondition(setExists: boolean, setName: string): ConditionUpdate {
+  return setExists
+    ? {
+        type: ManagedClusterSetBindingConditions.bound,
+        status: ConditionStatus.True,
+        reason: ManagedClusterSetBindingReasons.clusterSetBound,
+        message: "",
+      }
+    : {
+        type: ManagedClusterSetBindingConditions.bound,
+        status: ConditionStatus.False,
+        reason: ManagedClusterSetBindingReasons.clusterSetNotFound,
+        message: `ManagedClusterSet ${setName} not found`,
+      };
+}
+
+/** The sets every hub has: `default` (the exclusive label new clusters get) and `global` (everything). */
+export function builtInClusterSets(): ManagedClusterSet[] {
+  return [
+    {
+      apiVersion: "cluster.open-cluster-management.io/v1beta2",
+      kind: "ManagedClusterSet",
+      metadata: { name: BuiltInClusterSets.default },
+      spec: { clusterSelector: { selectorType: ClusterSetSelectorTypes.exclusiveClusterSetLabel } },
+    },
+    {
+      apiVersion: "cluster.open-cluster-management.io/v1beta2",
+      kind: "ManagedClusterSet",
+      metadata: { name: BuiltInClusterSets.global },
+      spec: { clusterSelector: { selectorType: ClusterSetSelectorTypes.labelSelector, labelSelector: {} } },
+    },
+  ];
+}

@@ -1,0 +1,514 @@
+// The hub's registration controllers: acceptance (cluster namespace, per-cluster RBAC,
+// HubAcceptedManagedCluster), lease-based availability and its taints, CSR approval, the
+// default cluster-set label, and the status of cluster sets and their bindings. Events only
+// enqueue keys; each reconcile reads the caches and writes the difference.
+import type { Logger } from "pino";
+import type { Registry } from "prom-client";
+import {
+  Annotations,
+  BuiltInClusterSets,
+  ClusterRBAC,
+  ConditionStatus,
+  Csr,
+  Finalizers,
+  Labels,
+  Lease,
+  ManagedClusterConditions,
+  ManagedClusterMessages,
+  ManagedClusterReasons,
+  Permissions,
+  Resources,
+} from "../../api/constants.ts";
+import type { ManagedCluster, ManagedClusterSet, ManagedClusterSetBinding } from "../../api/types/cluster.ts";
+import { applyServerSide } from "../../runtime/apply.ts";
+import type { Clock } from "../../runtime/clock.ts";
+import { findCondition, formatTime, setCondition, type Condition } from "../../runtime/conditions.ts";
+import { Controller } from "../../runtime/controller.ts";
+import { KubeApiError, TerminalError } from "../../runtime/errors.ts";
+import { Informer } from "../../runtime/informer.ts";
+import type { KubeClient } from "../../runtime/kube/client.ts";
+import { objectKey, splitKey, type KubeObject, type Unstructured } from "../../runtime/kube/types.ts";
+import { patchStatus } from "../../runtime/status.ts";
+import { desiredTaints, judgeLease, leaseStoppedCondition } from "./availability.ts";
+import {
+  boundCondition,
+  builtInClusterSets,
+  clusterSetEmptyCondition,
+  clusterSetMembers,
+} from "./clustersets.ts";
+import {
+  approvalCondition,
+  checkClusterCsr,
+  isPending,
+  isRenewalRequest,
+  parseRequest,
+  type CertificateSigningRequest,
+} from "./csr.ts";
+import {
+  acceptedRoleBindingsFor,
+  clusterRoleBindingFor,
+  clusterRoleFor,
+  sharedClusterRoles,
+} from "./rbac.ts";
+
+export const registrationFieldManager = "bosun-registration";
+
+// OCM sets only the reason (HubClusterAdminDenied) on a denial; this message is bosun's.
+const deniedMessage = "Denied by hub cluster admin";
+
+export interface RegistrationOptions {
+  client: KubeClient;
+  clock: Clock;
+  logger: Logger;
+  registry: Registry;
+  /** CSR requesters (spec.username) whose bootstrap CSRs are approved and clusters accepted without `bosun accept`. */
+  autoApprovedUsers?: readonly string[];
+}
+
+interface LeaseObject extends KubeObject {
+  spec?: { holderIdentity?: string; renewTime?: string; leaseDurationSeconds?: number };
+}
+
+export class RegistrationControllers {
+  readonly #client: KubeClient;
+  readonly #clock: Clock;
+  readonly #logger: Logger;
+  readonly #autoApproved: ReadonlySet<string>;
+  readonly clusters: Informer<ManagedCluster>;
+  readonly leases: Informer<LeaseObject>;
+  readonly csrs: Informer<CertificateSigningRequest>;
+  readonly sets: Informer<ManagedClusterSet>;
+  readonly bindings: Informer<ManagedClusterSetBinding>;
+  readonly #clusterController: Controller;
+  readonly #csrController: Controller;
+  readonly #setController: Controller;
+  readonly #bindingController: Controller;
+
+  constructor(options: RegistrationOptions) {
+    this.#client = options.client;
+    this.#clock = options.clock;
+    this.#logger = options.logger.child({ component: "registration" });
+    this.#autoApproved = new Set(options.autoApprovedUsers ?? []);
+    const informer = <T extends KubeObject>(apiVersion: string, kind: string, extra: object = {}) =>
+      new Informer<T>({ client: options.client, apiVersion, kind, logger: this.#logger, ...extra });
+    this.clusters = informer(Resources.ManagedCluster.apiVersion, "ManagedCluster");
+    this.leases = informer("coordination.k8s.io/v1", "Lease", {
+      fieldSelector: `metadata.name=${Lease.name}`,
+    });
+    this.csrs = informer("certificates.k8s.io/v1", "CertificateSigningRequest", {
+      labelSelector: Labels.clusterName,
+    });
+    this.sets = informer(Resources.ManagedClusterSet.apiVersion, "ManagedClusterSet");
+    this.bindings = informer(Resources.ManagedClusterSetBinding.apiVersion, "ManagedClusterSetBinding");
+
+    const controller = (
+      name: string,
+      reconcile: (key: string) => Promise<{ requeueAfterMs?: number } | void>,
+    ) =>
+      new Controller({
+        name,
+        reconcile,
+        registry: options.registry,
+        logger: options.logger,
+        clock: options.clock,
+        workers: 2,
+      });
+    this.#clusterController = controller("managedcluster", (key) => this.reconcileCluster(key));
+    this.#csrController = controller("csr", (key) => this.reconcileCsr(key));
+    this.#setController = controller("managedclusterset", (key) => this.reconcileSet(key));
+    this.#bindingController = controller("managedclustersetbinding", (key) => this.reconcileBinding(key));
+
+    const enqueueCluster = (object: KubeObject) => this.#clusterController.enqueue(objectKey(object));
+    this.clusters.addHandlers({
+      onAdd: enqueueCluster,
+      onUpdate: (_previous, current) => enqueueCluster(current),
+      onDelete: enqueueCluster,
+    });
+    // Every set's membership may change with any cluster's labels.
+    const enqueueAllSets = () => {
+      for (const key of this.sets.keys()) this.#setController.enqueue(key);
+    };
+    this.clusters.addHandlers({ onAdd: enqueueAllSets, onUpdate: enqueueAllSets, onDelete: enqueueAllSets });
+    const enqueueLeaseCluster = (lease: KubeObject) => {
+      if (lease.metadata.namespace) this.#clusterController.enqueue(lease.metadata.namespace);
+    };
+    this.leases.addHandlers({
+      onAdd: enqueueLeaseCluster,
+      onUpdate: (_previous, current) => enqueueLeaseCluster(current),
+      onDelete: enqueueLeaseCluster,
+    });
+    const enqueueCsr = (csr: KubeObject) => this.#csrController.enqueue(objectKey(csr));
+    this.csrs.addHandlers({ onAdd: enqueueCsr, onUpdate: (_previous, current) => enqueueCsr(current) });
+    const enqueueSet = (set: KubeObject) => {
+      this.#setController.enqueue(objectKey(set));
+      for (const binding of this.bindings.list()) {
+        if (binding.metadata.name === set.metadata.name) this.#bindingController.enqueue(objectKey(binding));
+      }
+    };
+    this.sets.addHandlers({
+      onAdd: enqueueSet,
+      onUpdate: (_previous, current) => enqueueSet(current),
+      onDelete: enqueueSet,
+    });
+    const enqueueBinding = (binding: KubeObject) => this.#bindingController.enqueue(objectKey(binding));
+    this.bindings.addHandlers({
+      onAdd: enqueueBinding,
+      onUpdate: (_previous, current) => enqueueBinding(current),
+    });
+  }
+
+  get informers(): Informer<KubeObject>[] {
+    return [this.clusters, this.leases, this.csrs, this.sets, this.bindings] as Informer<KubeObject>[];
+  }
+
+  /** Installs what every hub needs before clusters arrive: the shared ClusterRoles and the built-in sets. */
+  async ensureHubDefaults(): Promise<void> {
+    for (const role of sharedClusterRoles()) {
+      await applyServerSide(this.#client, role, { fieldManager: registrationFieldManager, force: true });
+    }
+    for (const set of builtInClusterSets()) {
+      try {
+        await this.#client.create(set);
+      } catch (error) {
+        if (!(error instanceof KubeApiError && error.alreadyExists)) throw error;
+      }
+    }
+  }
+
+  async start(signal?: AbortSignal): Promise<void> {
+    await this.ensureHubDefaults();
+    for (const informer of this.informers) informer.start();
+    await Promise.all(this.informers.map((informer) => informer.waitForSync(signal)));
+    for (const controller of [
+      this.#clusterController,
+      this.#csrController,
+      this.#setController,
+      this.#bindingController,
+    ]) {
+      controller.start();
+    }
+  }
+
+  async stop(): Promise<void> {
+    await Promise.all(
+      [this.#clusterController, this.#csrController, this.#setController, this.#bindingController].map(
+        (controller) => controller.stop(),
+      ),
+    );
+    await Promise.all(this.informers.map((informer) => informer.stop()));
+  }
+
+  // ---------------------------------------------------------------------------------------
+  // ManagedCluster
+
+  async reconcileCluster(name: string): Promise<{ requeueAfterMs?: number } | void> {
+    const cluster = this.clusters.get(name);
+    if (!cluster) return;
+    if (cluster.metadata.deletionTimestamp) return this.#cleanUpCluster(cluster);
+    const now = this.#clock.now();
+    const accepted = cluster.spec?.hubAcceptsClient === true;
+
+    // Access first: the agent must be able to see (and, once accepted, report on) its cluster.
+    if (accepted) {
+      await this.#ensureNamespace(name);
+      for (const object of [
+        clusterRoleFor(name, true),
+        clusterRoleBindingFor(name),
+        ...acceptedRoleBindingsFor(name),
+      ]) {
+        await applyServerSide(this.#client, object, { fieldManager: registrationFieldManager, force: true });
+      }
+    } else {
+      for (const object of [clusterRoleFor(name, false), clusterRoleBindingFor(name)]) {
+        await applyServerSide(this.#client, object, { fieldManager: registrationFieldManager, force: true });
+      }
+      await this.#deleteAcceptedRoleBindings(name);
+    }
+
+    let conditions: Condition[] = cluster.status?.conditions ?? [];
+    let requeueAfterMs: number | undefined;
+    const wasAccepted =
+      findCondition(conditions, ManagedClusterConditions.hubAccepted)?.status === ConditionStatus.True;
+    if (accepted) {
+      conditions = setCondition(
+        conditions,
+        {
+          type: ManagedClusterConditions.hubAccepted,
+          status: ConditionStatus.True,
+          reason: ManagedClusterReasons.hubClusterAdminAccepted,
+          message: ManagedClusterMessages.accepted,
+        },
+        now,
+      );
+      const lease = this.leases.get(`${name}/${Lease.name}`);
+      if (!lease) {
+        await this.#createLease(name, now);
+      } else {
+        const renewTimeMs = Date.parse(lease.spec?.renewTime ?? "");
+        const verdict = judgeLease(
+          cluster,
+          { renewTimeMs: Number.isNaN(renewTimeMs) ? 0 : renewTimeMs },
+          now,
+        );
+        if (verdict.expired) {
+          const current = findCondition(conditions, ManagedClusterConditions.available);
+          if (current?.status !== ConditionStatus.Unknown) {
+            this.#logger.warn(
+              { cluster: name },
+              "AvailableUnknown: the cluster's agent stopped renewing its lease",
+            );
+          }
+          conditions = setCondition(conditions, leaseStoppedCondition(), now);
+        } else {
+          requeueAfterMs = verdict.recheckInMs;
+        }
+      }
+    } else if (wasAccepted) {
+      conditions = setCondition(
+        conditions,
+        {
+          type: ManagedClusterConditions.hubAccepted,
+          status: ConditionStatus.False,
+          reason: ManagedClusterReasons.hubClusterAdminDenied,
+          message: deniedMessage,
+        },
+        now,
+      );
+    }
+
+    // Metadata and spec first (labels, finalizer, taints), then status on the result, so
+    // that each write carries the resourceVersion it was computed from.
+    const labels = cluster.metadata.labels ?? {};
+    const metadataPatch: Record<string, unknown> = {};
+    if (!labels[Labels.clusterSet])
+      metadataPatch.labels = { [Labels.clusterSet]: BuiltInClusterSets.default };
+    const finalizers = cluster.metadata.finalizers ?? [];
+    if (accepted && !finalizers.includes(Finalizers.apiResourceCleanup)) {
+      metadataPatch.finalizers = [...finalizers, Finalizers.apiResourceCleanup];
+    }
+    const taints = desiredTaints({ ...cluster, status: { ...cluster.status, conditions } }, now);
+    let latest: ManagedCluster = cluster;
+    if (Object.keys(metadataPatch).length > 0 || taints) {
+      latest = await this.#client.patch<ManagedCluster>(
+        { apiVersion: cluster.apiVersion, kind: cluster.kind, name },
+        "merge",
+        {
+          metadata: { resourceVersion: cluster.metadata.resourceVersion, ...metadataPatch },
+          ...(taints ? { spec: { taints } } : {}),
+        },
+        { fieldManager: registrationFieldManager },
+      );
+    }
+    await patchStatus(
+      this.#client,
+      latest,
+      { ...latest.status, conditions },
+      { fieldManager: registrationFieldManager },
+    );
+    return requeueAfterMs === undefined ? undefined : { requeueAfterMs };
+  }
+
+  async #ensureNamespace(name: string): Promise<void> {
+    try {
+      await this.#client.create({
+        apiVersion: "v1",
+        kind: "Namespace",
+        metadata: { name, labels: { [Labels.clusterName]: name } },
+      });
+    } catch (error) {
+      if (!(error instanceof KubeApiError && error.alreadyExists)) throw error;
+    }
+  }
+
+  async #createLease(cluster: string, now: number): Promise<void> {
+    try {
+      await this.#client.create({
+        apiVersion: "coordination.k8s.io/v1",
+        kind: "Lease",
+        metadata: { name: Lease.name, namespace: cluster, labels: { [Labels.clusterName]: cluster } },
+        spec: {
+          holderIdentity: Lease.holderIdentity,
+          renewTime: new Date(now).toISOString().replace("Z", "000Z"),
+        },
+      });
+    } catch (error) {
+      if (!(error instanceof KubeApiError && error.alreadyExists)) throw error;
+    }
+  }
+
+  async #deleteAcceptedRoleBindings(cluster: string): Promise<void> {
+    for (const binding of acceptedRoleBindingsFor(cluster)) {
+      const ref = {
+        apiVersion: binding.apiVersion,
+        kind: binding.kind,
+        name: binding.metadata.name!,
+        namespace: cluster,
+      };
+      try {
+        await this.#client.delete(ref);
+      } catch (error) {
+        if (!(error instanceof KubeApiError && error.notFound)) throw error;
+      }
+    }
+  }
+
+  async #cleanUpCluster(cluster: ManagedCluster): Promise<void> {
+    const name = cluster.metadata.name!;
+    if (!(cluster.metadata.finalizers ?? []).includes(Finalizers.apiResourceCleanup)) return;
+    await this.#deleteAcceptedRoleBindings(name);
+    for (const kind of ["ClusterRoleBinding", "ClusterRole"]) {
+      try {
+        await this.#client.delete({
+          apiVersion: "rbac.authorization.k8s.io/v1",
+          kind,
+          name: ClusterRBAC.clusterRole(name),
+        });
+      } catch (error) {
+        if (!(error instanceof KubeApiError && error.notFound)) throw error;
+      }
+    }
+    // The cluster namespace is kept, as OCM keeps it: it may hold the user's objects.
+    await this.#client.patch({ apiVersion: cluster.apiVersion, kind: cluster.kind, name }, "merge", {
+      metadata: {
+        resourceVersion: cluster.metadata.resourceVersion,
+        finalizers: (cluster.metadata.finalizers ?? []).filter((f) => f !== Finalizers.apiResourceCleanup),
+      },
+    });
+  }
+
+  // ---------------------------------------------------------------------------------------
+  // CertificateSigningRequests
+
+  async reconcileCsr(name: string): Promise<void> {
+    const csr = this.csrs.get(name);
+    if (!csr || !isPending(csr)) return;
+    const subject = parseRequest(csr.spec.request);
+    const verdict = checkClusterCsr(csr, subject);
+    if (!verdict.valid) {
+      // Not for the hub to approve: it stays pending for a person to look at.
+      this.#logger.info({ csr: name, reason: verdict.reason }, "not approving CSR");
+      return;
+    }
+    if (!(subject instanceof Error) && isRenewalRequest(csr, subject)) {
+      if (!(await this.#renewalAllowed(csr, verdict.cluster))) {
+        this.#logger.info(
+          { csr: name, cluster: verdict.cluster },
+          "renewal not allowed: the cluster is not accepted",
+        );
+        return;
+      }
+      await this.#approve(
+        csr,
+        Csr.autoApprovedReason,
+        "Auto approving Managed cluster agent certificate after SubjectAccessReview.",
+      );
+      return;
+    }
+    if (csr.spec.username && this.#autoApproved.has(csr.spec.username)) {
+      await this.#autoAccept(verdict.cluster);
+      await this.#approve(
+        csr,
+        Csr.autoApprovedReason,
+        "Auto approving Managed cluster agent certificate for an auto-approved requester.",
+      );
+    }
+  }
+
+  async #renewalAllowed(csr: CertificateSigningRequest, cluster: string): Promise<boolean> {
+    const review = await this.#client.create<Unstructured>({
+      apiVersion: "authorization.k8s.io/v1",
+      kind: "SubjectAccessReview",
+      metadata: {},
+      spec: {
+        user: csr.spec.username,
+        groups: csr.spec.groups,
+        resourceAttributes: {
+          group: Permissions.renewClientCertificate.group,
+          resource: Permissions.renewClientCertificate.resource,
+          subresource: Permissions.renewClientCertificate.subresource,
+          verb: Permissions.renewClientCertificate.verb,
+          name: cluster,
+        },
+      },
+    });
+    return (review.status as { allowed?: boolean } | undefined)?.allowed === true;
+  }
+
+  async #approve(csr: CertificateSigningRequest, reason: string, message: string): Promise<void> {
+    const approved = {
+      ...csr,
+      status: {
+        ...csr.status,
+        conditions: [
+          ...(csr.status?.conditions ?? []),
+          approvalCondition(reason, message, this.#clock.now()),
+        ],
+      },
+    };
+    try {
+      await this.#client.replace(approved, { subresource: "approval" });
+      this.#logger.info({ csr: csr.metadata.name, reason }, "approved CSR");
+    } catch (error) {
+      if (error instanceof KubeApiError && error.notFound)
+        throw new TerminalError(`CSR ${csr.metadata.name} is gone`, { cause: error });
+      throw error;
+    }
+  }
+
+  /** Accepts a cluster the first time an auto-approved requester asks; a later denial sticks. */
+  async #autoAccept(name: string): Promise<void> {
+    const cluster = this.clusters.get(name);
+    if (!cluster || cluster.spec?.hubAcceptsClient) return;
+    if (cluster.metadata.annotations?.[Annotations.automaticallyAcceptedOn]) return;
+    if (findCondition(cluster.status?.conditions, ManagedClusterConditions.hubAccepted)) return;
+    await this.#client.patch({ apiVersion: cluster.apiVersion, kind: cluster.kind, name }, "merge", {
+      metadata: {
+        resourceVersion: cluster.metadata.resourceVersion,
+        annotations: { [Annotations.automaticallyAcceptedOn]: formatTime(this.#clock.now()) },
+      },
+      spec: { hubAcceptsClient: true },
+    });
+  }
+
+  // ---------------------------------------------------------------------------------------
+  // ManagedClusterSets and bindings
+
+  async reconcileSet(name: string): Promise<void> {
+    const set = this.sets.get(name);
+    if (!set || set.metadata.deletionTimestamp) return;
+    const members = clusterSetMembers(
+      set,
+      this.clusters.list().filter((cluster) => !cluster.metadata.deletionTimestamp),
+    );
+    if (members instanceof Error)
+      throw new TerminalError(`ManagedClusterSet ${name}: ${members.message}`, { cause: members });
+    const conditions = setCondition(
+      set.status?.conditions ?? [],
+      clusterSetEmptyCondition(members.length),
+      this.#clock.now(),
+    );
+    await patchStatus(
+      this.#client,
+      set,
+      { ...set.status, conditions },
+      { fieldManager: registrationFieldManager },
+    );
+  }
+
+  async reconcileBinding(key: string): Promise<void> {
+    const binding = this.bindings.get(key);
+    if (!binding) return;
+    const setName = binding.spec?.clusterSet ?? splitKey(key).name;
+    const conditions = setCondition(
+      binding.status?.conditions ?? [],
+      boundCondition(this.sets.get(setName) !== undefined, setName),
+      this.#clock.now(),
+    );
+    await patchStatus(
+      this.#client,
+      binding,
+      { ...binding.status, conditions },
+      { fieldManager: registrationFieldManager },
+    );
+  }
+}
