@@ -3,6 +3,11 @@
 import { Command, CommanderError } from "commander";
 import { registerLocal } from "./commands/local.ts";
 import { registerDemo } from "./commands/demo.ts";
+import { registerInit } from "./commands/init.ts";
+import { registerGet } from "./commands/get.ts";
+import { registerAccept } from "./commands/accept.ts";
+import { registerHub } from "./commands/hub.ts";
+import { registerExplain } from "./commands/explain.ts";
 
 export function buildProgram(): Command {
   const program = new Command("bosun")
@@ -11,6 +16,11 @@ export function buildProgram(): Command {
     .exitOverride();
   registerLocal(program);
   registerDemo(program);
+  registerInit(program);
+  registerGet(program);
+  registerAccept(program);
+  registerHub(program);
+  registerExplain(program);
   return program;
 }
 

@@ -1,0 +1,160 @@
+// `bosun accept --clusters a,b`: approves each cluster's pending bootstrap CSRs and sets
+// hubAcceptsClient. Only CSRs that ask for exactly that cluster's agent identity, from a
+// bootstrap requester, are approved: a CSR labelled for cluster A whose subject names B,
+// or with another signer or key usage, stays pending whatever the operator types.
+import { setTimeout as sleep } from "node:timers/promises";
+import type { Command } from "commander";
+import { Labels, Resources } from "../../api/constants.ts";
+import type { ManagedCluster } from "../../api/types/cluster.ts";
+import {
+  approvalCondition,
+  checkClusterCsr,
+  isBootstrapRequester,
+  isPending,
+  parseRequest,
+  type CertificateSigningRequest,
+} from "../../controllers/registration/csr.ts";
+import type { KubeClient } from "../../runtime/kube/client.ts";
+import { addKubeFlags, clientFromFlags, type KubeFlags } from "../kube.ts";
+
+export const approveReason = "bosun Approve";
+
+export interface AcceptOptions {
+  /** Keep looking for CSRs until this deadline instead of failing at once. */
+  waitMs?: number;
+  /** Approve only CSRs from these requesters (spec.username) when several requesters asked. */
+  requesters?: string[];
+  /** Approve any requester, not only bootstrap identities. */
+  skipApproveCheck?: boolean;
+  now?: () => number;
+  log?: (line: string) => void;
+}
+
+export interface AcceptResult {
+  cluster: string;
+  approved: string[];
+  skipped: { csr: string; reason: string }[];
+}
+
+async function pendingCsrs(client: KubeClient, cluster: string): Promise<CertificateSigningRequest[]> {
+  const { items } = await client.listAll<CertificateSigningRequest>(
+    "certificates.k8s.io/v1",
+    "CertificateSigningRequest",
+    {
+      labelSelector: `${Labels.clusterName}=${cluster}`,
+    },
+  );
+  return items.filter(isPending);
+}
+
+export async function acceptCluster(
+  client: KubeClient,
+  cluster: string,
+  options: AcceptOptions = {},
+): Promise<AcceptResult> {
+  const now = options.now ?? Date.now;
+  const log = options.log ?? (() => {});
+  const deadline = now() + (options.waitMs ?? 0);
+  const result: AcceptResult = { cluster, approved: [], skipped: [] };
+  for (;;) {
+    const candidates: CertificateSigningRequest[] = [];
+    result.skipped = [];
+    for (const csr of await pendingCsrs(client, cluster)) {
+      const verdict = checkClusterCsr(csr, parseRequest(csr.spec.request));
+      const name = csr.metadata.name ?? "";
+      if (!verdict.valid) result.skipped.push({ csr: name, reason: verdict.reason });
+      else if (!options.skipApproveCheck && !isBootstrapRequester(csr)) {
+        result.skipped.push({
+          csr: name,
+          reason: `requester ${csr.spec.username ?? "(none)"} is not a bootstrap identity`,
+        });
+      } else candidates.push(csr);
+    }
+    const requesters = [...new Set(candidates.map((csr) => csr.spec.username ?? ""))];
+    let chosen = candidates;
+    if (options.requesters?.length)
+      chosen = candidates.filter((csr) => options.requesters!.includes(csr.spec.username ?? ""));
+    else if (requesters.length > 1 && !options.skipApproveCheck) {
+      throw new Error(
+        `cluster ${cluster} has CSRs from several requesters (${requesters.join(", ")}); name the one to trust with --requesters`,
+      );
+    }
+    for (const csr of chosen) {
+      const approved = {
+        ...csr,
+        status: {
+          ...csr.status,
+          conditions: [
+            ...(csr.status?.conditions ?? []),
+            approvalCondition(approveReason, "Approved by bosun accept", now()),
+          ],
+        },
+      };
+      await client.replace(approved, { subresource: "approval" });
+      result.approved.push(csr.metadata.name ?? "");
+      log(`CSR ${csr.metadata.name} approved`);
+    }
+    if (result.approved.length > 0 || now() >= deadline) break;
+    await sleep(1000);
+  }
+  for (const skipped of result.skipped) log(`CSR ${skipped.csr} not approved: ${skipped.reason}`);
+  const existing = await client.getOrUndefined<ManagedCluster>({
+    apiVersion: Resources.ManagedCluster.apiVersion,
+    kind: "ManagedCluster",
+    name: cluster,
+  });
+  if (!existing)
+    throw new Error(`no ManagedCluster named ${cluster} on the hub: has its agent run \`bosun join\`?`);
+  if (result.approved.length === 0 && !existing.spec?.hubAcceptsClient) {
+    throw new Error(`no csr is approved yet for cluster ${cluster}`);
+  }
+  if (!existing.spec?.hubAcceptsClient) {
+    await client.patch({ apiVersion: existing.apiVersion, kind: existing.kind, name: cluster }, "merge", {
+      spec: { hubAcceptsClient: true },
+    });
+  }
+  log(`set hubAcceptsClient to true for managed cluster ${cluster}`);
+  return result;
+}
+
+export function registerAccept(program: Command): void {
+  addKubeFlags(
+    program.command("accept").description("approve the join requests of managed clusters and accept them"),
+    "the hub",
+  )
+    .requiredOption("--clusters <names>", "comma-separated cluster names")
+    .option("--wait", "wait for the clusters' CSRs to appear")
+    .option("--timeout <seconds>", "how long --wait waits", "120")
+    .option("--requesters <users>", "comma-separated CSR requesters to trust when several asked")
+    .option("--skip-approve-check", "approve CSRs from any requester, not only bootstrap identities")
+    .action(
+      async (
+        flags: KubeFlags & {
+          clusters: string;
+          wait?: boolean;
+          timeout: string;
+          requesters?: string;
+          skipApproveCheck?: boolean;
+        },
+      ) => {
+        const clusters = flags.clusters
+          .split(",")
+          .map((name) => name.trim())
+          .filter(Boolean);
+        if (clusters.length === 0) throw new Error("--clusters names no cluster");
+        const client = await clientFromFlags(flags);
+        try {
+          for (const cluster of clusters) {
+            await acceptCluster(client, cluster, {
+              waitMs: flags.wait ? Number(flags.timeout) * 1000 : 0,
+              requesters: flags.requesters?.split(",").map((user) => user.trim()),
+              skipApproveCheck: flags.skipApproveCheck,
+              log: (line) => console.log(line),
+            });
+          }
+        } finally {
+          client.close();
+        }
+      },
+    );
+}

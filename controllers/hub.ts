@@ -1,0 +1,101 @@
+// The hub process: every hub controller behind one leader election, with metrics and
+// health endpoints. Only the leader reconciles; the others wait, ready to take over.
+import { hostname } from "node:os";
+import { randomBytes } from "node:crypto";
+import type { Logger } from "pino";
+import { collectDefaultMetrics, Registry } from "prom-client";
+import { Namespaces } from "../api/constants.ts";
+import { applyServerSide } from "../runtime/apply.ts";
+import type { Clock } from "../runtime/clock.ts";
+import type { KubeClient } from "../runtime/kube/client.ts";
+import { LeaderElector, leaderReadiness } from "../runtime/leader.ts";
+import { MetricsServer, type BoundAddress } from "../runtime/server.ts";
+import { RegistrationControllers } from "./registration/controller.ts";
+
+export const hubLeaseName = "bosun-hub";
+
+export interface HubOptions {
+  client: KubeClient;
+  clock: Clock;
+  logger: Logger;
+  metrics: { host: string; port: number };
+  autoApprovedUsers?: string[];
+  /** Unique per process; defaults to the host name plus a random suffix. */
+  identity?: string;
+  leaseDurationMs?: number;
+}
+
+export interface RunningHub {
+  metricsAddress: BoundAddress;
+  isLeader(): boolean;
+  /** Stops reconciling, hands the lease over, and closes the endpoints. */
+  stop(): Promise<void>;
+}
+
+/** The controllers the leader runs; each start() returns once its caches are synced. */
+interface HubController {
+  start(signal?: AbortSignal): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export async function runHub(options: HubOptions): Promise<RunningHub> {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry });
+  const logger = options.logger.child({ component: "hub" });
+  const server = new MetricsServer({ registry, logger, clock: options.clock });
+
+  await applyServerSide(
+    options.client,
+    { apiVersion: "v1", kind: "Namespace", metadata: { name: Namespaces.hub } },
+    { fieldManager: "bosun-hub", force: true },
+  );
+
+  let running: HubController[] = [];
+  let synced = false;
+  const elector = new LeaderElector({
+    client: options.client,
+    namespace: Namespaces.hub,
+    name: hubLeaseName,
+    identity: options.identity ?? `${hostname()}_${randomBytes(4).toString("hex")}`,
+    leaseDurationMs: options.leaseDurationMs,
+    clock: options.clock,
+    logger,
+    onStartedLeading: async (signal) => {
+      logger.info("leading: starting the hub controllers");
+      running = [
+        new RegistrationControllers({
+          client: options.client,
+          clock: options.clock,
+          logger,
+          registry,
+          autoApprovedUsers: options.autoApprovedUsers,
+        }),
+      ];
+      for (const controller of running) await controller.start(signal);
+      synced = true;
+    },
+    onStoppedLeading: async () => {
+      logger.info("no longer leading: stopping the hub controllers");
+      synced = false;
+      await Promise.all(running.map((controller) => controller.stop()));
+      running = [];
+    },
+  });
+  server.addReadinessCheck("leader", leaderReadiness(elector));
+  // A follower is ready (it has seen a leader); a leader once its caches are synced.
+  server.addReadinessCheck("controllers", () => !elector.isLeader || synced);
+  const metricsAddress = await server.listen(options.metrics);
+  const campaign = new AbortController();
+  const electing = elector.run(campaign.signal);
+
+  return {
+    metricsAddress,
+    isLeader: () => elector.isLeader,
+    async stop() {
+      await elector.release();
+      campaign.abort();
+      await electing;
+      await server.close();
+    },
+  };
+}

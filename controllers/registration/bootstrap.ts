@@ -1,0 +1,142 @@
+// The hub's bootstrap identity: what `bosun init` creates so that a new cluster can join
+// with a short-lived token that can do nothing but join.
+import { randomBytes } from "node:crypto";
+import { readFileSync } from "node:fs";
+import { stringify } from "yaml";
+import { Csr, HubInfo, Labels, LabelValues, Namespaces, RBAC, Secrets } from "../../api/constants.ts";
+import { applyServerSide } from "../../runtime/apply.ts";
+import type { KubeClient } from "../../runtime/kube/client.ts";
+import type { Unstructured } from "../../runtime/kube/types.ts";
+import { bootstrapClusterRole, bootstrapServiceAccountBinding, sharedClusterRoles } from "./rbac.ts";
+
+export const setupFieldManager = "bosun-init";
+
+/** The hub's server URL and CA (PEM), as joining clusters should see them. */
+export interface HubEndpoint {
+  server: string;
+  caPem: string;
+}
+
+function clusterInfoKubeconfig(hub: HubEndpoint): string {
+  return stringify({
+    apiVersion: "v1",
+    kind: "Config",
+    clusters: [
+      {
+        name: "",
+        cluster: {
+          server: hub.server,
+          "certificate-authority-data": Buffer.from(hub.caPem).toString("base64"),
+        },
+      },
+    ],
+    contexts: [],
+    users: [],
+    "current-context": "",
+  });
+}
+
+/**
+ * Creates (or updates) the bootstrap ServiceAccount and its ClusterRole and binding, the
+ * shared per-cluster ClusterRoles, and kube-public/cluster-info carrying the hub's CA.
+ */
+export async function ensureBootstrapIdentity(client: KubeClient, hub: HubEndpoint): Promise<void> {
+  const apply = (object: Unstructured) =>
+    applyServerSide(client, object, { fieldManager: setupFieldManager, force: true });
+  await apply({ apiVersion: "v1", kind: "Namespace", metadata: { name: Namespaces.operator } });
+  await apply({
+    apiVersion: "v1",
+    kind: "ServiceAccount",
+    metadata: { name: HubInfo.bootstrapServiceAccount, namespace: Namespaces.operator },
+  });
+  await apply(bootstrapClusterRole());
+  await apply(bootstrapServiceAccountBinding(Namespaces.operator, HubInfo.bootstrapServiceAccount));
+  for (const role of sharedClusterRoles()) await apply(role);
+  await apply({
+    apiVersion: "v1",
+    kind: "ConfigMap",
+    metadata: { name: HubInfo.clusterInfoConfigMap, namespace: Namespaces.kubePublic },
+    data: { kubeconfig: clusterInfoKubeconfig(hub) },
+  });
+}
+
+/** A fresh token for the bootstrap ServiceAccount (the TokenRequest API), valid for `seconds`. */
+export async function mintBootstrapToken(client: KubeClient, seconds = 3600): Promise<string> {
+  const response = await client.request<{ status: { token: string } }>({
+    method: "POST",
+    path: `/api/v1/namespaces/${Namespaces.operator}/serviceaccounts/${HubInfo.bootstrapServiceAccount}/token`,
+    body: {
+      apiVersion: "authentication.k8s.io/v1",
+      kind: "TokenRequest",
+      spec: { expirationSeconds: seconds },
+    },
+  });
+  return response.status.token;
+}
+
+/**
+ * The alternative to service-account tokens: a Kubernetes bootstrap token
+ * (`ocmhub.<secret>`) whose extra group is bound to the bootstrap ClusterRole.
+ * Returns the existing token when there is one.
+ */
+export async function ensureBootstrapToken(client: KubeClient): Promise<string> {
+  const ref = {
+    apiVersion: "v1",
+    kind: "Secret",
+    name: Secrets.bootstrapToken,
+    namespace: Namespaces.kubeSystem,
+  };
+  const existing = await client.getOrUndefined<Unstructured>(ref);
+  const data = existing?.data as Record<string, string> | undefined;
+  if (data?.["token-id"] && data["token-secret"]) {
+    const decode = (value: string) => Buffer.from(value, "base64").toString("utf8");
+    return `${decode(data["token-id"])}.${decode(data["token-secret"])}`;
+  }
+  const alphabet = "abcdefghijklmnopqrstuvwxyz0123456789";
+  const secret = [...randomBytes(16)].map((byte) => alphabet[byte % alphabet.length]).join("");
+  await client.create({
+    apiVersion: "v1",
+    kind: "Secret",
+    type: "bootstrap.kubernetes.io/token",
+    metadata: {
+      name: Secrets.bootstrapToken,
+      namespace: Namespaces.kubeSystem,
+      labels: { [Labels.app]: LabelValues.bootstrapTokenApp },
+    },
+    stringData: {
+      "token-id": Secrets.bootstrapTokenId,
+      "token-secret": secret,
+      "usage-bootstrap-authentication": "true",
+      "auth-extra-groups": Csr.bootstrapGroup,
+    },
+  });
+  await applyServerSide(
+    client,
+    {
+      apiVersion: "rbac.authorization.k8s.io/v1",
+      kind: "ClusterRoleBinding",
+      metadata: { name: RBAC.bootstrapGroupBinding },
+      roleRef: {
+        apiGroup: "rbac.authorization.k8s.io",
+        kind: "ClusterRole",
+        name: RBAC.bootstrapClusterRole,
+      },
+      subjects: [{ apiGroup: "rbac.authorization.k8s.io", kind: "Group", name: Csr.bootstrapGroup }],
+    },
+    { fieldManager: setupFieldManager, force: true },
+  );
+  return `${Secrets.bootstrapTokenId}.${secret}`;
+}
+
+/** The hub endpoint from an admin kubeconfig's current cluster. */
+export function hubEndpointOf(client: KubeClient): HubEndpoint {
+  const cluster = client.kubeConfig.getCurrentCluster();
+  if (!cluster) throw new Error("the hub kubeconfig has no current cluster");
+  const caPem = cluster.caData
+    ? Buffer.from(cluster.caData, "base64").toString("utf8")
+    : cluster.caFile
+      ? readFileSync(cluster.caFile, "utf8")
+      : undefined;
+  if (!caPem) throw new Error("the hub kubeconfig names no certificate authority for its server");
+  return { server: client.server, caPem };
+}

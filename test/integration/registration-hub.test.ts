@@ -1,0 +1,488 @@
+// The hub's side of registration on a real hub: the bootstrap token's limits, acceptance,
+// per-cluster RBAC enforced by the real API server, CSR approval rules, lease availability
+// and taints, denial, deletion, and cluster sets. The agent's part is played here by hand
+// with real CSRs and certificates from the hub's signer.
+import "reflect-metadata";
+import assert from "node:assert/strict";
+import { webcrypto } from "node:crypto";
+import { after, before, describe, test } from "node:test";
+import * as x509 from "@peculiar/x509";
+import { pino } from "pino";
+import { Registry } from "prom-client";
+import { stringify } from "yaml";
+import { Csr, Finalizers, Labels, Lease, Taints } from "../../api/constants.ts";
+import type { ManagedCluster } from "../../api/types/cluster.ts";
+import { acceptCluster } from "../../cli/commands/accept.ts";
+import { installCrds } from "../../cli/install.ts";
+import {
+  ensureBootstrapIdentity,
+  hubEndpointOf,
+  mintBootstrapToken,
+} from "../../controllers/registration/bootstrap.ts";
+import { RegistrationControllers } from "../../controllers/registration/controller.ts";
+import type { CertificateSigningRequest } from "../../controllers/registration/csr.ts";
+import { systemClock } from "../../runtime/clock.ts";
+import { findCondition } from "../../runtime/conditions.ts";
+import { KubeApiError } from "../../runtime/errors.ts";
+import { KubeClient } from "../../runtime/kube/client.ts";
+import type { Unstructured } from "../../runtime/kube/types.ts";
+import { useControlPlane } from "../support/controlplane.ts";
+import { eventually } from "../support/wait.ts";
+
+const fixture = useControlPlane("registration-hub");
+const logger = pino({ level: "silent" });
+const clusterRef = (name: string) => ({
+  apiVersion: "cluster.open-cluster-management.io/v1",
+  kind: "ManagedCluster",
+  name,
+});
+
+interface AgentKey {
+  keys: webcrypto.CryptoKeyPair;
+  keyPem: string;
+}
+
+async function agentKey(): Promise<AgentKey> {
+  const keys = await webcrypto.subtle.generateKey({ name: "ECDSA", namedCurve: "P-256" }, true, [
+    "sign",
+    "verify",
+  ]);
+  const der = await webcrypto.subtle.exportKey("pkcs8", keys.privateKey);
+  return { keys, keyPem: x509.PemConverter.encode(der, "PRIVATE KEY") };
+}
+
+async function csrFor(
+  key: AgentKey,
+  labelCluster: string,
+  subject: string,
+  overrides: Partial<CertificateSigningRequest["spec"]> = {},
+): Promise<CertificateSigningRequest> {
+  const request = await x509.Pkcs10CertificateRequestGenerator.create(
+    { name: subject, keys: key.keys, signingAlgorithm: { name: "ECDSA", hash: "SHA-256" } },
+    webcrypto,
+  );
+  return {
+    apiVersion: "certificates.k8s.io/v1",
+    kind: "CertificateSigningRequest",
+    metadata: { generateName: `${labelCluster}-`, labels: { [Labels.clusterName]: labelCluster } } as never,
+    spec: {
+      request: Buffer.from(request.toString("pem")).toString("base64"),
+      signerName: Csr.signerName,
+      usages: [...Csr.usages],
+      expirationSeconds: 3600,
+      ...overrides,
+    },
+  };
+}
+
+const agentSubject = (cluster: string, agent = "agent1") =>
+  `O=system:open-cluster-management:${cluster}, O=system:open-cluster-management:managed-clusters, CN=system:open-cluster-management:${cluster}:${agent}`;
+
+function kubeconfigWith(server: string, caPem: string, user: Record<string, string>): string {
+  return stringify({
+    apiVersion: "v1",
+    kind: "Config",
+    clusters: [
+      {
+        name: "hub",
+        cluster: { server, "certificate-authority-data": Buffer.from(caPem).toString("base64") },
+      },
+    ],
+    users: [{ name: "u", user }],
+    contexts: [{ name: "c", context: { cluster: "hub", user: "u" } }],
+    "current-context": "c",
+  });
+}
+
+async function expectForbidden(promise: Promise<unknown>): Promise<void> {
+  await assert.rejects(promise, (error: unknown) => error instanceof KubeApiError && error.status === 403);
+}
+
+describe("hub registration", () => {
+  let admin: KubeClient;
+  let controllers: RegistrationControllers;
+  let bootstrap: KubeClient;
+  let caPem: string;
+  const certificates = new Map<string, { certPem: string; key: AgentKey }>();
+
+  const csrState = (name: string) =>
+    admin.get<CertificateSigningRequest>({
+      apiVersion: "certificates.k8s.io/v1",
+      kind: "CertificateSigningRequest",
+      name,
+    });
+  const cluster = (name: string) => admin.get<ManagedCluster>(clusterRef(name));
+  async function agentClient(name: string): Promise<KubeClient> {
+    const issued = certificates.get(name)!;
+    return KubeClient.fromString(
+      kubeconfigWith(fixture.plane.server, caPem, {
+        "client-certificate-data": Buffer.from(issued.certPem).toString("base64"),
+        "client-key-data": Buffer.from(issued.key.keyPem).toString("base64"),
+      }),
+    );
+  }
+
+  before(async () => {
+    admin = await KubeClient.fromFile(fixture.plane.kubeconfigPath);
+    caPem = fixture.plane.caPem;
+    await installCrds(admin, "hub");
+    await ensureBootstrapIdentity(admin, hubEndpointOf(admin));
+    controllers = new RegistrationControllers({
+      client: admin,
+      clock: systemClock(),
+      logger,
+      registry: new Registry(),
+    });
+    await controllers.start();
+    bootstrap = await KubeClient.fromString(
+      kubeconfigWith(fixture.plane.server, caPem, { token: await mintBootstrapToken(admin) }),
+    );
+  });
+  after(async () => {
+    await controllers?.stop();
+    bootstrap?.close();
+    admin?.close();
+  });
+
+  test("the bootstrap token can join and nothing else", async () => {
+    for (const name of ["c1", "c2"]) {
+      await bootstrap.create({
+        apiVersion: "cluster.open-cluster-management.io/v1",
+        kind: "ManagedCluster",
+        metadata: { name },
+        spec: { hubAcceptsClient: false },
+      });
+    }
+    const info = await bootstrap.get<Unstructured>({
+      apiVersion: "v1",
+      kind: "ConfigMap",
+      name: "cluster-info",
+      namespace: "kube-public",
+    });
+    assert.match(String((info.data as Record<string, string>).kubeconfig), /certificate-authority-data/);
+    await expectForbidden(bootstrap.list("v1", "Secret", { namespace: "kube-system" }));
+    await expectForbidden(bootstrap.list("v1", "Namespace"));
+    await expectForbidden(bootstrap.patch(clusterRef("c1"), "merge", { spec: { hubAcceptsClient: true } }));
+    await expectForbidden(bootstrap.delete(clusterRef("c2")));
+    await expectForbidden(
+      bootstrap.create({
+        apiVersion: "rbac.authorization.k8s.io/v1",
+        kind: "ClusterRoleBinding",
+        metadata: { name: "escalate" },
+        roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "ClusterRole", name: "cluster-admin" },
+        subjects: [{ kind: "Group", name: "system:authenticated", apiGroup: "rbac.authorization.k8s.io" }],
+      }),
+    );
+  });
+
+  test("a new cluster gets the default set label and the unreachable taint, and no certificate while unaccepted", async () => {
+    await eventually(async () => {
+      const c1 = await cluster("c1");
+      assert.equal(c1.metadata.labels?.[Labels.clusterSet], "default");
+      assert.deepEqual(
+        c1.spec?.taints?.map((taint) => taint.key),
+        [Taints.unreachable],
+      );
+    });
+    const key = await agentKey();
+    const created = await bootstrap.create(await csrFor(key, "c1", agentSubject("c1")));
+    certificates.set("c1", { certPem: "", key });
+    // Nothing approves a bootstrap CSR on its own: it stays pending with no certificate.
+    const pending = await csrState(created.metadata.name!);
+    assert.equal(pending.status?.certificate, undefined);
+    assert.equal((pending.status?.conditions ?? []).length, 0);
+    assert.equal((await cluster("c1")).spec?.hubAcceptsClient, false);
+  });
+
+  test("accept approves only a well-formed request for that cluster's own identity", async () => {
+    const other = await agentKey();
+    const claimsC2 = await bootstrap.create(await csrFor(other, "c1", agentSubject("c2")));
+    const wrongSigner = await bootstrap.create(
+      await csrFor(other, "c1", agentSubject("c1", "x"), {
+        signerName: "kubernetes.io/kube-apiserver-client-kubelet",
+      }),
+    );
+    const wrongUsages = await bootstrap.create(
+      await csrFor(other, "c1", agentSubject("c1", "y"), {
+        usages: ["client auth", "server auth", "digital signature", "key encipherment"],
+      }),
+    );
+    const result = await acceptCluster(admin, "c1");
+    assert.equal(result.approved.length, 1);
+    assert.deepEqual(
+      result.skipped.map((skipped) => skipped.csr).sort(),
+      [claimsC2.metadata.name, wrongSigner.metadata.name, wrongUsages.metadata.name].sort(),
+    );
+    for (const name of [claimsC2.metadata.name!, wrongSigner.metadata.name!, wrongUsages.metadata.name!]) {
+      const state = await csrState(name);
+      assert.equal(
+        (state.status?.conditions ?? []).some((condition) => condition.type === "Approved"),
+        false,
+        name,
+      );
+    }
+    const approved = await eventually(async () => {
+      const state = await csrState(result.approved[0]!);
+      assert.ok(state.status?.certificate, "the hub's signer issued the certificate");
+      return state;
+    });
+    const certPem = Buffer.from(approved.status!.certificate!, "base64").toString("utf8");
+    const certificate = new x509.X509Certificate(certPem);
+    assert.equal(certificate.issuer, new x509.X509Certificate(caPem).subject, "issued by the hub's CA");
+    assert.equal(certificate.subjectName.getField("CN")[0], "system:open-cluster-management:c1:agent1");
+    assert.equal(
+      await certificate.verify({ publicKey: new x509.X509Certificate(caPem).publicKey }, webcrypto),
+      true,
+    );
+    certificates.set("c1", { certPem, key: certificates.get("c1")!.key });
+
+    await eventually(async () => {
+      const c1 = await cluster("c1");
+      assert.equal(findCondition(c1.status?.conditions, "HubAcceptedManagedCluster")?.status, "True");
+      assert.equal(
+        findCondition(c1.status?.conditions, "HubAcceptedManagedCluster")?.reason,
+        "HubClusterAdminAccepted",
+      );
+      assert.ok(c1.metadata.finalizers?.includes(Finalizers.apiResourceCleanup));
+      const namespace = await admin.get({ apiVersion: "v1", kind: "Namespace", name: "c1" });
+      assert.equal(namespace.metadata.labels?.[Labels.clusterName], "c1");
+      await admin.get({
+        apiVersion: "coordination.k8s.io/v1",
+        kind: "Lease",
+        name: Lease.name,
+        namespace: "c1",
+      });
+    });
+  });
+
+  test("an accepted agent works in its own namespace and cluster only, over mTLS", async () => {
+    const agent = await agentClient("c1");
+    try {
+      await eventually(() => agent.get(clusterRef("c1")));
+      await agent.patch(
+        clusterRef("c1"),
+        "merge",
+        { status: { version: { kubernetes: "v1.36.3" } } },
+        { subresource: "status" },
+      );
+      const lease = await agent.get<Unstructured>({
+        apiVersion: "coordination.k8s.io/v1",
+        kind: "Lease",
+        name: Lease.name,
+        namespace: "c1",
+      });
+      await agent.replace({
+        ...lease,
+        spec: { ...(lease.spec as object), renewTime: new Date().toISOString().replace("Z", "000Z") },
+      });
+      await expectForbidden(agent.get(clusterRef("c2")));
+      await expectForbidden(
+        agent.patch(
+          clusterRef("c2"),
+          "merge",
+          { status: { version: { kubernetes: "x" } } },
+          { subresource: "status" },
+        ),
+      );
+      await expectForbidden(agent.list("coordination.k8s.io/v1", "Lease", { namespace: "c2" }));
+      await expectForbidden(agent.list("v1", "Secret", { namespace: "c1" }));
+      await expectForbidden(agent.patch(clusterRef("c2"), "merge", { spec: { hubAcceptsClient: true } }));
+    } finally {
+      agent.close();
+    }
+  });
+
+  test("renewals made with the agent's own certificate are approved; one claiming another cluster never is", async () => {
+    const agent = await agentClient("c1");
+    try {
+      const foreign = await agent.create(await csrFor(await agentKey(), "c2", agentSubject("c2")));
+      const renewalKey = await agentKey();
+      const renewal = await agent.create(await csrFor(renewalKey, "c1", agentSubject("c1")));
+      const approved = await eventually(async () => {
+        const state = await csrState(renewal.metadata.name!);
+        assert.ok(state.status?.certificate);
+        return state;
+      });
+      assert.equal(
+        approved.status?.conditions?.find((condition) => condition.type === "Approved")?.reason,
+        Csr.autoApprovedReason,
+      );
+      assert.equal(approved.spec.username, "system:open-cluster-management:c1:agent1");
+      const foreignState = await csrState(foreign.metadata.name!);
+      assert.equal(
+        (foreignState.status?.conditions ?? []).length,
+        0,
+        "a CSR for c2 made with c1's certificate stays pending",
+      );
+    } finally {
+      agent.close();
+    }
+  });
+
+  test("a lease that stops being renewed makes the cluster Unknown and unreachable; renewing recovers it", async () => {
+    await admin.patch(clusterRef("c1"), "merge", { spec: { leaseDurationSeconds: 1 } });
+    const agent = await agentClient("c1");
+    try {
+      // The agent reports Available, then goes quiet.
+      await agent.patch(
+        clusterRef("c1"),
+        "merge",
+        {
+          status: {
+            conditions: [
+              {
+                type: "ManagedClusterConditionAvailable",
+                status: "True",
+                reason: "ManagedClusterAvailable",
+                message: "",
+                lastTransitionTime: new Date().toISOString().replace(/\.\d+Z/, "Z"),
+              },
+            ],
+          },
+        },
+        { subresource: "status" },
+      );
+      await eventually(
+        async () => {
+          const c1 = await cluster("c1");
+          const available = findCondition(c1.status?.conditions, "ManagedClusterConditionAvailable");
+          assert.equal(available?.status, "Unknown");
+          assert.equal(available?.reason, "ManagedClusterLeaseUpdateStopped");
+          assert.equal(available?.message, "Registration agent stopped updating its lease.");
+          assert.ok(c1.spec?.taints?.some((taint) => taint.key === Taints.unreachable));
+        },
+        { timeoutMs: 30_000 },
+      );
+
+      // The agent comes back: renews its lease and reports Available again.
+      await admin.patch(clusterRef("c1"), "merge", { spec: { leaseDurationSeconds: 60 } });
+      const lease = await agent.get<Unstructured>({
+        apiVersion: "coordination.k8s.io/v1",
+        kind: "Lease",
+        name: Lease.name,
+        namespace: "c1",
+      });
+      await agent.replace({
+        ...lease,
+        spec: { ...(lease.spec as object), renewTime: new Date().toISOString().replace("Z", "000Z") },
+      });
+      const current = await cluster("c1");
+      await agent.patch(
+        clusterRef("c1"),
+        "merge",
+        {
+          status: {
+            conditions: (current.status?.conditions ?? []).map((condition) =>
+              condition.type === "ManagedClusterConditionAvailable"
+                ? { ...condition, status: "True", reason: "ManagedClusterAvailable", message: "" }
+                : condition,
+            ),
+          },
+        },
+        { subresource: "status" },
+      );
+      await eventually(async () => {
+        const c1 = await cluster("c1");
+        assert.equal(
+          findCondition(c1.status?.conditions, "ManagedClusterConditionAvailable")?.status,
+          "True",
+        );
+        assert.equal(
+          c1.spec?.taints?.some((taint) => taint.key === Taints.unreachable),
+          false,
+        );
+      });
+    } finally {
+      agent.close();
+    }
+  });
+
+  test("cluster sets report their members and bindings their set", async () => {
+    await eventually(async () => {
+      const set = await admin.get<Unstructured>({
+        apiVersion: "cluster.open-cluster-management.io/v1beta2",
+        kind: "ManagedClusterSet",
+        name: "default",
+      });
+      const condition = (
+        set.status as { conditions?: { type: string; status: string; reason: string; message: string }[] }
+      ).conditions?.[0];
+      assert.deepEqual(
+        [condition?.type, condition?.status, condition?.reason, condition?.message],
+        ["ClusterSetEmpty", "False", "ClustersSelected", "2 ManagedClusters selected"],
+      );
+    });
+    await admin.create({
+      apiVersion: "cluster.open-cluster-management.io/v1beta2",
+      kind: "ManagedClusterSetBinding",
+      metadata: { name: "global", namespace: "default" },
+      spec: { clusterSet: "global" },
+    });
+    await admin.create({
+      apiVersion: "cluster.open-cluster-management.io/v1beta2",
+      kind: "ManagedClusterSetBinding",
+      metadata: { name: "missing", namespace: "default" },
+      spec: { clusterSet: "missing" },
+    });
+    await eventually(async () => {
+      const bound = await admin.get<Unstructured>({
+        apiVersion: "cluster.open-cluster-management.io/v1beta2",
+        kind: "ManagedClusterSetBinding",
+        name: "global",
+        namespace: "default",
+      });
+      const unbound = await admin.get<Unstructured>({
+        apiVersion: "cluster.open-cluster-management.io/v1beta2",
+        kind: "ManagedClusterSetBinding",
+        name: "missing",
+        namespace: "default",
+      });
+      const reason = (object: Unstructured) =>
+        (object.status as { conditions?: { reason: string }[] } | undefined)?.conditions?.[0]?.reason;
+      assert.equal(reason(bound), "ClusterSetBound");
+      assert.equal(reason(unbound), "ClusterSetNotFound");
+    });
+  });
+
+  test("denial revokes the agent's access; deletion removes its RBAC and lets the cluster go", async () => {
+    await admin.patch(clusterRef("c1"), "merge", { spec: { hubAcceptsClient: false } });
+    await eventually(async () => {
+      const c1 = await cluster("c1");
+      const accepted = findCondition(c1.status?.conditions, "HubAcceptedManagedCluster");
+      assert.equal(accepted?.status, "False");
+      assert.equal(accepted?.reason, "HubClusterAdminDenied");
+    });
+    const agent = await agentClient("c1");
+    try {
+      await eventually(() =>
+        expectForbidden(agent.list("coordination.k8s.io/v1", "Lease", { namespace: "c1" })),
+      );
+      await expectForbidden(
+        agent.patch(
+          clusterRef("c1"),
+          "merge",
+          { status: { version: { kubernetes: "x" } } },
+          { subresource: "status" },
+        ),
+      );
+      // A denied cluster can still see its own ManagedCluster, to learn that it was denied.
+      await agent.get(clusterRef("c1"));
+    } finally {
+      agent.close();
+    }
+    await admin.delete(clusterRef("c1"));
+    await eventually(async () => {
+      assert.equal(await admin.getOrUndefined(clusterRef("c1")), undefined);
+      assert.equal(
+        await admin.getOrUndefined({
+          apiVersion: "rbac.authorization.k8s.io/v1",
+          kind: "ClusterRole",
+          name: "open-cluster-management:managedcluster:c1",
+        }),
+        undefined,
+      );
+    });
+    // The namespace, and whatever the user keeps in it, stays.
+    await admin.get({ apiVersion: "v1", kind: "Namespace", name: "c1" });
+  });
+});
