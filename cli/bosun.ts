@@ -7,6 +7,7 @@ import { registerInit } from "./commands/init.ts";
 import { registerGet } from "./commands/get.ts";
 import { registerAccept } from "./commands/accept.ts";
 import { registerHub } from "./commands/hub.ts";
+import { registerJoin } from "./commands/join.ts";
 import { registerExplain } from "./commands/explain.ts";
 
 export function buildProgram(): Command {
@@ -20,6 +21,7 @@ export function buildProgram(): Command {
   registerGet(program);
   registerAccept(program);
   registerHub(program);
+  registerJoin(program);
   registerExplain(program);
   return program;
 }

@@ -103,9 +103,20 @@ export async function fleetStatus(dir: string): Promise<FleetStatus[]> {
   }));
 }
 
-/** Stops every control plane in dir and removes its data. Returns the names stopped. */
+/** Stops every bosun process and control plane in dir and removes their data. Returns the names stopped. */
 export async function fleetDown(dir: string, onProgress?: (message: string) => void): Promise<string[]> {
   const stopped: string[] = [];
+  // Agents and the hub first (their pid files sit beside the control planes), so that
+  // nothing reports errors about servers going away under it.
+  for (const entry of await readdir(dir).catch(() => [] as string[])) {
+    if (!entry.endsWith(".pid")) continue;
+    const name = entry.slice(0, -".pid".length);
+    const pid = Number((await readFile(join(dir, entry), "utf8")).trim());
+    onProgress?.(`${name}: stopping`);
+    await stopProcessGroup(pid);
+    await rm(join(dir, entry), { force: true });
+    stopped.push(name);
+  }
   for (const record of await records(dir)) {
     onProgress?.(`${record.name}: stopping`);
     await stopProcessGroup(record.pids.controllerManager);

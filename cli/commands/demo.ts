@@ -1,24 +1,136 @@
-// `bosun demo`: the main job on one machine, from nothing: a hub and managed clusters as
-// real control planes.
+// `bosun demo`: the main job on one machine, from nothing. A hub and managed clusters as
+// real control planes; the hub controllers and one agent per cluster as background
+// processes; every cluster joined over CSR, accepted, and reporting back.
 import { resolve } from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
 import type { Command } from "commander";
+import { ManagedClusterConditions, Resources } from "../../api/constants.ts";
+import type { ManagedCluster } from "../../api/types/cluster.ts";
+import {
+  ensureBootstrapIdentity,
+  hubEndpointOf,
+  mintBootstrapToken,
+} from "../../controllers/registration/bootstrap.ts";
+import { freePort } from "../../local/ports.ts";
+import { findCondition } from "../../runtime/conditions.ts";
+import { KubeClient } from "../../runtime/kube/client.ts";
+import { startBackground } from "../background.ts";
+import { installCrds } from "../install.ts";
+import { acceptCluster } from "./accept.ts";
+import { clustersTable } from "./get.ts";
+import { joinCluster } from "./join.ts";
 import { defaultLocalDir, localUp, parseCount, printReach } from "./local.ts";
+
+async function waitForFleet(
+  hub: KubeClient,
+  names: string[],
+  timeoutMs: number,
+  log: (line: string) => void,
+): Promise<ManagedCluster[]> {
+  const deadline = Date.now() + timeoutMs;
+  let reported = "";
+  for (;;) {
+    const { items } = await hub.listAll<ManagedCluster>(
+      Resources.ManagedCluster.apiVersion,
+      "ManagedCluster",
+    );
+    const ready = (cluster: ManagedCluster) =>
+      [ManagedClusterConditions.joined, ManagedClusterConditions.available].every(
+        (type) => findCondition(cluster.status?.conditions, type)?.status === "True",
+      );
+    const done = names.filter((name) =>
+      items.some((cluster) => cluster.metadata.name === name && ready(cluster)),
+    );
+    const progress = `${done.length}/${names.length} clusters joined and available`;
+    if (progress !== reported) log(`  ${progress}`);
+    reported = progress;
+    if (done.length === names.length)
+      return items.filter((cluster) => names.includes(cluster.metadata.name ?? ""));
+    if (Date.now() > deadline)
+      throw new Error(`the fleet did not come up within ${timeoutMs / 1000} s (${progress})`);
+    await sleep(1000);
+  }
+}
 
 export function registerDemo(program: Command): void {
   program
     .command("demo")
-    .description("start a local hub and managed clusters and show how to reach them")
+    .description("start a local hub and managed clusters, join them, and show the fleet")
     .option("--clusters <n>", "number of managed clusters", "2")
-    .option("--dir <dir>", "where the control planes keep their data and kubeconfigs", defaultLocalDir())
+    .option(
+      "--dir <dir>",
+      "where the control planes and processes keep their data, logs and kubeconfigs",
+      defaultLocalDir(),
+    )
     .action(async (options: { clusters: string; dir: string }) => {
+      const log = (line: string) => console.log(line);
       const dir = resolve(options.dir);
-      console.log(
-        "bosun demo: starting a hub and managed clusters (real kube-apiserver, etcd, kube-controller-manager)",
+      log(
+        "bosun demo: a hub and managed clusters, each a real kube-apiserver, etcd and kube-controller-manager",
       );
-      const members = await localUp(dir, parseCount(options.clusters), (line) => console.log(line));
-      printReach(members, (line) => console.log(line));
-      console.log(
-        `\nThe control planes keep running. Stop them with: make down   (or: npm run bosun -- local down --dir ${dir})`,
+      const members = await localUp(dir, parseCount(options.clusters), log);
+      const hubMember = members.find((member) => member.role === "hub")!;
+      const clusters = members.filter((member) => member.role === "managed");
+
+      log("\n[1/4] bosun init: hub APIs, bootstrap identity");
+      const hub = await KubeClient.fromFile(hubMember.kubeconfigPath);
+      try {
+        await installCrds(hub, "hub");
+        const endpoint = hubEndpointOf(hub);
+        await ensureBootstrapIdentity(hub, endpoint);
+        const token = await mintBootstrapToken(hub);
+
+        log("[2/4] bosun hub: the hub controllers, in the background");
+        const metricsPort = await freePort();
+        const hubProcess = await startBackground(dir, "hub", [
+          "hub",
+          "--kubeconfig",
+          hubMember.kubeconfigPath,
+          "--metrics-bind-address",
+          `127.0.0.1:${metricsPort}`,
+        ]);
+        log(
+          `  pid ${hubProcess.pid}, log ${hubProcess.logFile}, metrics http://127.0.0.1:${metricsPort}/metrics`,
+        );
+
+        log("[3/4] bosun join on every managed cluster (an agent each, in the background)");
+        for (const cluster of clusters) {
+          await joinCluster(
+            {
+              kubeconfig: cluster.kubeconfigPath,
+              hubToken: token,
+              hubApiserver: endpoint.server,
+              clusterName: cluster.name,
+              timeout: "0",
+              agent: "background",
+              agentDir: dir,
+            },
+            () => {},
+          );
+          log(
+            `  ${cluster.name}: bootstrap secret written, agent started (log ${dir}/agent-${cluster.name}.log)`,
+          );
+        }
+
+        log("[4/4] bosun accept on the hub");
+        for (const cluster of clusters) {
+          const result = await acceptCluster(hub, cluster.name, { waitMs: 120_000 });
+          log(`  ${cluster.name}: approved ${result.approved.join(", ")}`);
+        }
+        const fleet = await waitForFleet(
+          hub,
+          clusters.map((cluster) => cluster.name),
+          180_000,
+          log,
+        );
+        log(`\n${clustersTable(fleet)}`);
+      } finally {
+        hub.close();
+      }
+      printReach(members, log);
+      log(`\nSee the fleet: npm run bosun -- get clusters --kubeconfig ${hubMember.kubeconfigPath}`);
+      log(
+        `Everything keeps running. Stop it with: make down   (or: npm run bosun -- local down --dir ${dir})`,
       );
     });
 }

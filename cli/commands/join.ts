@@ -1,0 +1,292 @@
+// `bosun join` (on a managed cluster): writes the bootstrap kubeconfig for the hub, installs
+// the managed-cluster APIs and starts the agent; `bosun unjoin` undoes it.
+import { createHash } from "node:crypto";
+import { readFile } from "node:fs/promises";
+import { homedir } from "node:os";
+import { join, resolve } from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
+import type { Command } from "commander";
+import { parse, stringify } from "yaml";
+import {
+  HubInfo,
+  KubeconfigNames,
+  ManagedClusterConditions,
+  Namespaces,
+  Resources,
+  SecretKeys,
+  Secrets,
+} from "../../api/constants.ts";
+import type { ManagedCluster } from "../../api/types/cluster.ts";
+import { applyServerSide } from "../../runtime/apply.ts";
+import { findCondition } from "../../runtime/conditions.ts";
+import { KubeApiError } from "../../runtime/errors.ts";
+import { KubeClient } from "../../runtime/kube/client.ts";
+import type { Unstructured } from "../../runtime/kube/types.ts";
+import { startBackground, stopBackground } from "../background.ts";
+import { installCrds } from "../install.ts";
+import { addKubeFlags, clientFromFlags, resolveKubeconfigPath, type KubeFlags } from "../kube.ts";
+
+export const joinFieldManager = "bosun-join";
+
+export function defaultAgentDir(): string {
+  return join(homedir(), ".bosun", "agents");
+}
+
+export function bootstrapKubeconfig(server: string, caPem: string, token: string): string {
+  return stringify({
+    apiVersion: "v1",
+    kind: "Config",
+    clusters: [
+      {
+        name: KubeconfigNames.bootstrapCluster,
+        cluster: { server, "certificate-authority-data": Buffer.from(caPem).toString("base64") },
+      },
+    ],
+    users: [{ name: KubeconfigNames.bootstrapUser, user: { token } }],
+    contexts: [
+      {
+        name: KubeconfigNames.bootstrapContext,
+        context: { cluster: KubeconfigNames.bootstrapCluster, user: KubeconfigNames.bootstrapUser },
+      },
+    ],
+    "current-context": KubeconfigNames.bootstrapContext,
+  });
+}
+
+function caFromClusterInfo(configMap: Unstructured): string | undefined {
+  const kubeconfig = (configMap.data as Record<string, string> | undefined)?.kubeconfig;
+  if (!kubeconfig) return undefined;
+  const parsed = parse(kubeconfig) as {
+    clusters?: { cluster?: { "certificate-authority-data"?: string } }[];
+  };
+  const data = parsed.clusters?.[0]?.cluster?.["certificate-authority-data"];
+  return data ? Buffer.from(data, "base64").toString("utf8") : undefined;
+}
+
+/**
+ * The hub's CA: from --ca-file, else from the hub's kube-public/cluster-info (or
+ * kube-root-ca.crt), read with the token before the CA is known. Without --ca-file the first
+ * contact cannot verify the hub, so the CA's fingerprint is printed for the operator to check.
+ */
+export async function discoverHubCa(
+  server: string,
+  token: string,
+  caFile: string | undefined,
+  log: (line: string) => void,
+): Promise<string> {
+  if (caFile) return readFile(caFile, "utf8");
+  const unverified = await KubeClient.fromString(
+    stringify({
+      apiVersion: "v1",
+      kind: "Config",
+      clusters: [{ name: "hub", cluster: { server, "insecure-skip-tls-verify": true } }],
+      users: [{ name: "bootstrap", user: { token } }],
+      contexts: [{ name: "bootstrap", context: { cluster: "hub", user: "bootstrap" } }],
+      "current-context": "bootstrap",
+    }),
+  );
+  try {
+    let caPem: string | undefined;
+    const info = await unverified.getOrUndefined<Unstructured>({
+      apiVersion: "v1",
+      kind: "ConfigMap",
+      name: HubInfo.clusterInfoConfigMap,
+      namespace: Namespaces.kubePublic,
+    });
+    if (info) caPem = caFromClusterInfo(info);
+    if (!caPem) {
+      const root = await unverified.getOrUndefined<Unstructured>({
+        apiVersion: "v1",
+        kind: "ConfigMap",
+        name: HubInfo.rootCaConfigMap,
+        namespace: Namespaces.kubePublic,
+      });
+      caPem = (root?.data as Record<string, string> | undefined)?.[HubInfo.rootCaKey];
+    }
+    if (!caPem)
+      throw new Error(`the hub at ${server} publishes no CA (kube-public/cluster-info); pass --ca-file`);
+    const der = Buffer.from(caPem.replace(/-----[A-Z ]+-----|\s/g, ""), "base64");
+    log(`hub CA sha256:${createHash("sha256").update(der).digest("hex")} (pass --ca-file to pin it)`);
+    return caPem;
+  } catch (error) {
+    if (error instanceof KubeApiError && error.status === 401) {
+      throw new Error(
+        `the hub at ${server} rejected the token (expired? run \`bosun get token\` on the hub)`,
+        { cause: error },
+      );
+    }
+    throw error;
+  } finally {
+    unverified.close();
+  }
+}
+
+export interface JoinFlags extends KubeFlags {
+  hubToken: string;
+  hubApiserver: string;
+  clusterName: string;
+  caFile?: string;
+  wait?: boolean;
+  timeout: string;
+  agent: string;
+  agentDir: string;
+  clientCertExpirationSeconds?: string;
+}
+
+export async function joinCluster(flags: JoinFlags, log: (line: string) => void): Promise<void> {
+  if (!/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(flags.clusterName) || flags.clusterName.length > 63) {
+    throw new Error(
+      `--cluster-name "${flags.clusterName}" must be a DNS-1123 label (lower-case letters, digits, '-')`,
+    );
+  }
+  if (!flags.hubApiserver.startsWith("https://")) throw new Error("--hub-apiserver must be an https:// URL");
+  if (flags.agent !== "background" && flags.agent !== "none")
+    throw new Error(`--agent must be background or none`);
+  const caPem = await discoverHubCa(flags.hubApiserver, flags.hubToken, flags.caFile, log);
+  const bootstrap = await KubeClient.fromString(
+    bootstrapKubeconfig(flags.hubApiserver, caPem, flags.hubToken),
+  );
+  const managed = await clientFromFlags(flags);
+  try {
+    // Fail now, with a clear message, rather than in the agent's log: the token must work.
+    try {
+      await bootstrap.getOrUndefined({
+        apiVersion: Resources.ManagedCluster.apiVersion,
+        kind: "ManagedCluster",
+        name: flags.clusterName,
+      });
+    } catch (error) {
+      throw new Error(`the hub refused the bootstrap token: ${(error as Error).message}`, { cause: error });
+    }
+    await installCrds(managed, "managed", { onProgress: log });
+    const apply = (object: Unstructured) =>
+      applyServerSide(managed, object, { fieldManager: joinFieldManager, force: true });
+    await apply({ apiVersion: "v1", kind: "Namespace", metadata: { name: Namespaces.agent } });
+    await apply({
+      apiVersion: "v1",
+      kind: "Secret",
+      metadata: { name: Secrets.bootstrapHubKubeconfig, namespace: Namespaces.agent },
+      type: "Opaque",
+      data: {
+        [SecretKeys.kubeconfig]: Buffer.from(
+          bootstrapKubeconfig(flags.hubApiserver, caPem, flags.hubToken),
+        ).toString("base64"),
+      },
+    });
+    log(`wrote ${Namespaces.agent}/${Secrets.bootstrapHubKubeconfig}`);
+
+    if (flags.agent === "background") {
+      const kubeconfig = resolve(resolveKubeconfigPath(flags));
+      const args = ["agent", "--kubeconfig", kubeconfig, "--cluster-name", flags.clusterName];
+      if (flags.context) args.push("--context", flags.context);
+      if (flags.clientCertExpirationSeconds)
+        args.push("--client-cert-expiration-seconds", flags.clientCertExpirationSeconds);
+      const started = await startBackground(resolve(flags.agentDir), `agent-${flags.clusterName}`, args);
+      log(`agent for ${flags.clusterName} running (pid ${started.pid}, log ${started.logFile})`);
+    }
+    log(`\nOn the hub, accept the cluster with:\n  bosun accept --clusters ${flags.clusterName}\n`);
+    if (flags.wait) await waitForJoined(bootstrap, flags.clusterName, Number(flags.timeout) * 1000, log);
+  } finally {
+    bootstrap.close();
+    managed.close();
+  }
+}
+
+/** Reports progress until the hub shows the cluster Joined, reading it with the bootstrap identity. */
+async function waitForJoined(
+  hub: KubeClient,
+  cluster: string,
+  timeoutMs: number,
+  log: (line: string) => void,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let last = "";
+  for (;;) {
+    const object = await hub
+      .getOrUndefined<ManagedCluster>({
+        apiVersion: Resources.ManagedCluster.apiVersion,
+        kind: "ManagedCluster",
+        name: cluster,
+      })
+      .catch(() => undefined);
+    const joined =
+      findCondition(object?.status?.conditions, ManagedClusterConditions.joined)?.status === "True";
+    const state = !object
+      ? "waiting for the agent to register the cluster"
+      : !object.spec?.hubAcceptsClient
+        ? "waiting for the hub to accept the cluster"
+        : joined
+          ? "joined"
+          : "accepted; waiting for the agent to join";
+    if (state !== last) log(`${cluster}: ${state}`);
+    last = state;
+    if (joined) return;
+    if (Date.now() > deadline)
+      throw new Error(`${cluster} did not join within ${timeoutMs / 1000} s (last: ${state})`);
+    await sleep(1000);
+  }
+}
+
+export function registerJoin(program: Command): void {
+  addKubeFlags(
+    program.command("join").description("join this cluster to a hub (run against the managed cluster)"),
+    "the managed cluster",
+  )
+    .requiredOption("--hub-token <token>", "the bootstrap token printed by `bosun init` or `bosun get token`")
+    .requiredOption("--hub-apiserver <url>", "the hub's API server URL")
+    .requiredOption("--cluster-name <name>", "this cluster's name on the hub")
+    .option(
+      "--ca-file <file>",
+      "the hub's CA certificate (PEM); read from the hub's cluster-info when absent",
+    )
+    .option("--wait", "wait until the hub has accepted the cluster and the agent has joined")
+    .option("--timeout <seconds>", "how long --wait waits", "600")
+    .option(
+      "--agent <mode>",
+      "background: start the agent as a background process; none: leave it to a deployment",
+      "background",
+    )
+    .option("--agent-dir <dir>", "where background agents keep their logs and pid files", defaultAgentDir())
+    .option("--client-cert-expiration-seconds <n>", "lifetime of the agent's client certificate")
+    .action(async (flags: JoinFlags) => joinCluster(flags, (line) => console.log(line)));
+
+  addKubeFlags(
+    program.command("unjoin").description("remove the agent and its hub credentials from this cluster"),
+    "the managed cluster",
+  )
+    .requiredOption("--cluster-name <name>", "this cluster's name on the hub")
+    .option("--agent-dir <dir>", "where background agents keep their logs and pid files", defaultAgentDir())
+    .option("--force", "unjoin even while AppliedManifestWorks remain (their resources are left in place)")
+    .action(async (flags: KubeFlags & { clusterName: string; agentDir: string; force?: boolean }) => {
+      const managed = await clientFromFlags(flags);
+      try {
+        const applied = await managed
+          .list(Resources.AppliedManifestWork.apiVersion, "AppliedManifestWork")
+          .catch(() => ({ items: [] }));
+        if (applied.items.length > 0 && !flags.force) {
+          throw new Error(
+            `${applied.items.length} AppliedManifestWorks remain on this cluster; delete their ManifestWorks on the hub first, or pass --force to leave their resources in place`,
+          );
+        }
+        if (await stopBackground(resolve(flags.agentDir), `agent-${flags.clusterName}`))
+          console.log("stopped the agent");
+        for (const name of [Secrets.hubKubeconfig, Secrets.bootstrapHubKubeconfig]) {
+          await managed
+            .delete({ apiVersion: "v1", kind: "Secret", name, namespace: Namespaces.agent })
+            .catch((error: unknown) => {
+              if (!(error instanceof KubeApiError && error.notFound)) throw error;
+            });
+        }
+        await managed
+          .delete({ apiVersion: "v1", kind: "Namespace", name: Namespaces.agent })
+          .catch((error: unknown) => {
+            if (!(error instanceof KubeApiError && error.notFound)) throw error;
+          });
+        console.log(
+          `unjoined ${flags.clusterName}: its ManagedCluster stays on the hub and will turn Unknown`,
+        );
+      } finally {
+        managed.close();
+      }
+    });
+}
