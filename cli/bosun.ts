@@ -8,6 +8,7 @@ import { registerGet } from "./commands/get.ts";
 import { registerAccept } from "./commands/accept.ts";
 import { registerHub } from "./commands/hub.ts";
 import { registerJoin } from "./commands/join.ts";
+import { registerAgent } from "./commands/agent.ts";
 import { registerExplain } from "./commands/explain.ts";
 
 export function buildProgram(): Command {
@@ -22,6 +23,7 @@ export function buildProgram(): Command {
   registerAccept(program);
   registerHub(program);
   registerJoin(program);
+  registerAgent(program);
   registerExplain(program);
   return program;
 }

@@ -105,6 +105,8 @@ export function registerGet(program: Command): void {
           "ManagedCluster",
         );
         items.sort((a, b) => (a.metadata.name ?? "").localeCompare(b.metadata.name ?? ""));
+        // As kubectl does, leave out the field-ownership bookkeeping.
+        for (const item of items) delete item.metadata.managedFields;
         if (flags.output === "json")
           console.log(JSON.stringify({ apiVersion: "v1", kind: "List", items }, null, 2));
         else if (flags.output === "yaml") console.log(stringify({ apiVersion: "v1", kind: "List", items }));
