@@ -82,7 +82,7 @@ export function registerDemo(program: Command): void {
 
         log("[2/4] bosun hub: the hub controllers, in the background");
         const metricsPort = await freePort();
-        const hubProcess = await startBackground(dir, "hub", [
+        const hubProcess = await startBackground(dir, "hub-controllers", [
           "hub",
           "--kubeconfig",
           hubMember.kubeconfigPath,

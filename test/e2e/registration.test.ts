@@ -1,0 +1,329 @@
+// init → join → accept on real control planes: a hub and two managed clusters, the hub's
+// registration controllers and one agent per cluster. Everything crosses the network for
+// real: bootstrap tokens, CSRs signed by the hub's kube-controller-manager, mTLS, RBAC,
+// leases and status.
+import "reflect-metadata";
+import assert from "node:assert/strict";
+import { after, before, describe, test } from "node:test";
+import * as x509 from "@peculiar/x509";
+import { pino } from "pino";
+import { Registry } from "prom-client";
+import { parse } from "yaml";
+import { Labels, Lease, Namespaces, Secrets, Taints } from "../../api/constants.ts";
+import type { ManagedCluster } from "../../api/types/cluster.ts";
+import { acceptCluster } from "../../cli/commands/accept.ts";
+import { clustersTable } from "../../cli/commands/get.ts";
+import { bootstrapKubeconfig } from "../../cli/commands/join.ts";
+import { installCrds } from "../../cli/install.ts";
+import {
+  ensureBootstrapIdentity,
+  hubEndpointOf,
+  mintBootstrapToken,
+} from "../../controllers/registration/bootstrap.ts";
+import { RegistrationControllers } from "../../controllers/registration/controller.ts";
+import { runAgent, type AgentPhase } from "../../klusterlet/agent.ts";
+import type { HubConnection } from "../../klusterlet/bootstrap/join.ts";
+import { ensureKubeBinaries } from "../../local/binaries.ts";
+import { ControlPlane } from "../../local/controlplane.ts";
+import { systemClock } from "../../runtime/clock.ts";
+import { findCondition } from "../../runtime/conditions.ts";
+import { KubeApiError } from "../../runtime/errors.ts";
+import { KubeClient } from "../../runtime/kube/client.ts";
+import type { Unstructured } from "../../runtime/kube/types.ts";
+import { eventually } from "../support/wait.ts";
+
+const logger = pino({ level: "silent" });
+const clusterNames = ["east", "west"] as const;
+const clusterRef = (name: string) => ({
+  apiVersion: "cluster.open-cluster-management.io/v1",
+  kind: "ManagedCluster",
+  name,
+});
+
+interface RunningAgent {
+  stop: AbortController;
+  done: Promise<void>;
+  phase: AgentPhase | undefined;
+  connection: HubConnection | undefined;
+}
+
+describe("registration end to end", () => {
+  const planes: Record<string, ControlPlane> = {};
+  const managed: Record<string, KubeClient> = {};
+  const agents: Record<string, RunningAgent> = {};
+  let hub: KubeClient;
+  let controllers: RegistrationControllers;
+  let token: string;
+
+  function startAgent(name: string): RunningAgent {
+    const stop = new AbortController();
+    const agent: RunningAgent = { stop, done: Promise.resolve(), phase: undefined, connection: undefined };
+    agent.done = runAgent({
+      managedClient: managed[name]!,
+      clusterName: name,
+      clock: systemClock(),
+      logger,
+      signal: stop.signal,
+      expirationSeconds: 3600,
+      statusResyncMs: 1000,
+      onPhase: (phase, connection) => {
+        agent.phase = phase;
+        if (connection) agent.connection = connection;
+      },
+    });
+    agents[name] = agent;
+    return agent;
+  }
+
+  async function stopAgent(name: string): Promise<void> {
+    const agent = agents[name];
+    if (!agent) return;
+    agent.stop.abort();
+    await agent.done;
+    delete agents[name];
+  }
+
+  const hubCluster = (name: string) => hub.get<ManagedCluster>(clusterRef(name));
+  const condition = (cluster: ManagedCluster, type: string) =>
+    findCondition(cluster.status?.conditions, type);
+
+  before(async () => {
+    const binaries = await ensureKubeBinaries();
+    for (const name of ["hub", ...clusterNames]) planes[name] = await ControlPlane.start({ name, binaries });
+    hub = await KubeClient.fromFile(planes.hub!.kubeconfigPath);
+    for (const name of clusterNames) managed[name] = await KubeClient.fromFile(planes[name]!.kubeconfigPath);
+
+    // bosun init
+    await installCrds(hub, "hub");
+    const endpoint = hubEndpointOf(hub);
+    await ensureBootstrapIdentity(hub, endpoint);
+    token = await mintBootstrapToken(hub);
+    controllers = new RegistrationControllers({
+      client: hub,
+      clock: systemClock(),
+      logger,
+      registry: new Registry(),
+    });
+    await controllers.start();
+
+    // bosun join, on each managed cluster: the managed APIs and the bootstrap secret.
+    for (const name of clusterNames) {
+      await installCrds(managed[name]!, "managed");
+      await managed[name]!.create({
+        apiVersion: "v1",
+        kind: "Namespace",
+        metadata: { name: Namespaces.agent },
+      });
+      await managed[name]!.create({
+        apiVersion: "v1",
+        kind: "Secret",
+        metadata: { name: Secrets.bootstrapHubKubeconfig, namespace: Namespaces.agent },
+        stringData: { kubeconfig: bootstrapKubeconfig(endpoint.server, endpoint.caPem, token) },
+      });
+      // A claim before the agent starts, one after: both must reach the hub.
+      await managed[name]!.create({
+        apiVersion: "cluster.open-cluster-management.io/v1alpha1",
+        kind: "ClusterClaim",
+        metadata: { name: "region.open-cluster-management.io" },
+        spec: { value: name === "east" ? "us-east-1" : "us-west-2" },
+      });
+      startAgent(name);
+    }
+  });
+
+  after(async () => {
+    for (const name of Object.keys(agents)) await stopAgent(name);
+    await controllers?.stop();
+    hub?.close();
+    for (const client of Object.values(managed)) client.close();
+    for (const plane of Object.values(planes)) await plane.stop();
+  });
+
+  test("join → accept takes both clusters to Joined and Available, with certificates from the hub's signer", async () => {
+    for (const name of clusterNames) {
+      const result = await acceptCluster(hub, name, { waitMs: 60_000 });
+      assert.equal(result.approved.length, 1, `one CSR approved for ${name}`);
+    }
+    for (const name of clusterNames) {
+      const cluster = await eventually(
+        async () => {
+          const cluster = await hubCluster(name);
+          assert.equal(condition(cluster, "ManagedClusterJoined")?.status, "True");
+          assert.equal(condition(cluster, "ManagedClusterConditionAvailable")?.status, "True");
+          return cluster;
+        },
+        { timeoutMs: 60_000, what: `${name} joined and available` },
+      );
+      assert.equal(condition(cluster, "HubAcceptedManagedCluster")?.status, "True");
+      assert.equal(cluster.status?.version?.kubernetes, "v1.36.3");
+      assert.equal(cluster.metadata.labels?.[Labels.clusterSet], "default");
+      await eventually(async () => {
+        const current = await hubCluster(name);
+        assert.equal(current.spec?.taints?.some((taint) => taint.key === Taints.unreachable) ?? false, false);
+      });
+
+      // The stored hub credentials: a client certificate signed by the hub's CA, no token.
+      const secret = await managed[name]!.get<Unstructured>({
+        apiVersion: "v1",
+        kind: "Secret",
+        name: Secrets.hubKubeconfig,
+        namespace: Namespaces.agent,
+      });
+      const data = secret.data as Record<string, string>;
+      assert.deepEqual(Object.keys(data).sort(), [
+        "agent-name",
+        "cluster-name",
+        "kubeconfig",
+        "tls.crt",
+        "tls.key",
+      ]);
+      const certificate = new x509.X509Certificate(Buffer.from(data["tls.crt"]!, "base64").toString("utf8"));
+      const hubCa = new x509.X509Certificate(planes.hub!.caPem);
+      assert.equal(certificate.issuer, hubCa.subject);
+      assert.equal(
+        certificate.subjectName.getField("CN")[0],
+        `system:open-cluster-management:${name}:${Buffer.from(data["agent-name"]!, "base64").toString("utf8")}`,
+      );
+      const kubeconfig = parse(Buffer.from(data.kubeconfig!, "base64").toString("utf8")) as {
+        users: { user: Record<string, unknown> }[];
+      };
+      assert.equal(JSON.stringify(kubeconfig).includes(token), false, "the bootstrap token is not kept");
+      for (const user of kubeconfig.users)
+        assert.equal(user.user.token, undefined, "the hub kubeconfig has no token");
+    }
+  });
+
+  test("an agent's certificate works only for its own cluster", async () => {
+    const east = agents.east!.connection!.client;
+    await east.get(clusterRef("east"));
+    for (const attempt of [
+      () => east.get(clusterRef("west")),
+      () => east.list("coordination.k8s.io/v1", "Lease", { namespace: "west" }),
+      () =>
+        east.patch(
+          clusterRef("west"),
+          "merge",
+          { status: { version: { kubernetes: "forged" } } },
+          { subresource: "status" },
+        ),
+      () => east.list("v1", "Secret", { namespace: "east" }),
+    ]) {
+      await assert.rejects(
+        attempt(),
+        (error: unknown) => error instanceof KubeApiError && error.status === 403,
+      );
+    }
+  });
+
+  test("ClusterClaims created on a managed cluster appear on the hub; removing one removes it", async () => {
+    await eventually(async () => {
+      const east = await hubCluster("east");
+      assert.deepEqual(
+        east.status?.clusterClaims?.find((claim) => claim.name === "region.open-cluster-management.io")
+          ?.value,
+        "us-east-1",
+      );
+    });
+    await managed.east!.create({
+      apiVersion: "cluster.open-cluster-management.io/v1alpha1",
+      kind: "ClusterClaim",
+      metadata: { name: "gpu.example.com" },
+      spec: { value: "a100" },
+    });
+    await eventually(async () => {
+      const claims = (await hubCluster("east")).status?.clusterClaims ?? [];
+      assert.ok(claims.some((claim) => claim.name === "gpu.example.com" && claim.value === "a100"));
+    });
+    await managed.east!.delete({
+      apiVersion: "cluster.open-cluster-management.io/v1alpha1",
+      kind: "ClusterClaim",
+      name: "gpu.example.com",
+    });
+    await eventually(async () => {
+      const claims = (await hubCluster("east")).status?.clusterClaims ?? [];
+      assert.equal(
+        claims.some((claim) => claim.name === "gpu.example.com"),
+        false,
+      );
+      assert.ok(
+        claims.some((claim) => claim.name === "region.open-cluster-management.io"),
+        "other claims stay",
+      );
+    });
+    // west never saw east's claim.
+    const westClaims = (await hubCluster("west")).status?.clusterClaims ?? [];
+    assert.deepEqual(
+      westClaims.map((claim) => `${claim.name}=${claim.value}`),
+      ["region.open-cluster-management.io=us-west-2"],
+    );
+  });
+
+  test("get clusters shows the fleet", async () => {
+    const { items } = await hub.listAll<ManagedCluster>(
+      "cluster.open-cluster-management.io/v1",
+      "ManagedCluster",
+    );
+    const table = clustersTable(
+      items.sort((a, b) => (a.metadata.name ?? "").localeCompare(b.metadata.name ?? "")),
+    );
+    const lines = table.split("\n");
+    assert.match(lines[0]!, /^NAME\s+ACCEPTED\s+JOINED\s+AVAILABLE\s+CLUSTERSET\s+KUBERNETES/);
+    assert.match(
+      lines[1]!,
+      /^east\s+true\s+True\s+True\s+default\s+v1\.36\.3\s.*region\.open-cluster-management\.io=us-east-1/,
+    );
+    assert.match(
+      lines[2]!,
+      /^west\s+true\s+True\s+True\s+default\s+v1\.36\.3\s.*region\.open-cluster-management\.io=us-west-2/,
+    );
+  });
+
+  test("a stopped agent turns its cluster Unknown and unreachable; restarted, it comes back without a new join", async () => {
+    await hub.patch(clusterRef("west"), "merge", { spec: { leaseDurationSeconds: 1 } });
+    const lease = () =>
+      hub.get<Unstructured>({
+        apiVersion: "coordination.k8s.io/v1",
+        kind: "Lease",
+        name: Lease.name,
+        namespace: "west",
+      });
+    const renewTime = async () => String(((await lease()).spec as { renewTime?: string }).renewTime);
+    const first = await renewTime();
+    await eventually(async () => assert.notEqual(await renewTime(), first, "the agent renews its lease"));
+
+    const csrsBefore = (
+      await hub.listAll("certificates.k8s.io/v1", "CertificateSigningRequest", {
+        labelSelector: `${Labels.clusterName}=west`,
+      })
+    ).items.length;
+    await stopAgent("west");
+    await eventually(
+      async () => {
+        const west = await hubCluster("west");
+        const available = condition(west, "ManagedClusterConditionAvailable");
+        assert.equal(available?.status, "Unknown");
+        assert.equal(available?.reason, "ManagedClusterLeaseUpdateStopped");
+        assert.ok(west.spec?.taints?.some((taint) => taint.key === Taints.unreachable));
+      },
+      { timeoutMs: 60_000, what: "west Unknown and unreachable" },
+    );
+    // east, whose agent keeps running, is untouched.
+    assert.equal(condition(await hubCluster("east"), "ManagedClusterConditionAvailable")?.status, "True");
+
+    startAgent("west");
+    await eventually(
+      async () => {
+        const west = await hubCluster("west");
+        assert.equal(condition(west, "ManagedClusterConditionAvailable")?.status, "True");
+        assert.equal(west.spec?.taints?.some((taint) => taint.key === Taints.unreachable) ?? false, false);
+      },
+      { timeoutMs: 60_000, what: "west available again" },
+    );
+    const csrsAfter = (
+      await hub.listAll("certificates.k8s.io/v1", "CertificateSigningRequest", {
+        labelSelector: `${Labels.clusterName}=west`,
+      })
+    ).items.length;
+    assert.equal(csrsAfter, csrsBefore, "the restarted agent reused its stored certificate");
+  });
+});
