@@ -154,11 +154,11 @@ export interface LeaderElectorOptions {
    * Called when this process becomes the leader. `signal` aborts when leadership ends; the work
    * must stop then. Rejections are logged.
    */
-  onStartedLeading(signal: AbortSignal): void | Promise<void>;
+  onStartedLeading: (signal: AbortSignal) => void | Promise<void>;
   /** Called once leadership has ended (after the signal aborted); awaited before campaigning again. */
-  onStoppedLeading(): void | Promise<void>;
+  onStoppedLeading: () => void | Promise<void>;
   /** Called with each new holder this process observes (itself included); not for a released Lease. */
-  onNewLeader?(identity: string): void;
+  onNewLeader?: (identity: string) => void;
 }
 
 interface Observed {
@@ -289,7 +289,9 @@ export class LeaderElector {
         }
         // An abandoned renewal may have landed after all: re-read, and release if it is still ours.
         try {
-          this.#lease = await this.#get(undefined);
+          this.#lease = await this.#withDeadline(undefined, this.#renewDeadlineMs, (signal) =>
+            this.#get(signal),
+          );
           this.#observe(this.#lease);
         } catch (readError) {
           this.#logger.warn({ err: readError }, "could not release the lease");
@@ -374,7 +376,13 @@ export class LeaderElector {
    * client-go's tryAcquireOrRenew: "acquired" when this process now holds the Lease, "held" when
    * another holder's Lease has not expired, "failed" when the API could not be read or written.
    */
-  async #tryAcquireOrRenew(signal: AbortSignal, timeoutMs: number): Promise<Attempt> {
+  #tryAcquireOrRenew(signal: AbortSignal, timeoutMs: number): Promise<Attempt> {
+    // One deadline for the whole attempt, however many requests it makes.
+    return this.#withDeadline(signal, timeoutMs, (bounded) => this.#attempt(signal, bounded));
+  }
+
+  /** `stop` aborts when the campaign stops; `bounded` also when the attempt's deadline passes. */
+  async #attempt(stop: AbortSignal, bounded: AbortSignal): Promise<Attempt> {
     const now = this.#clock.now();
     const stamp = formatMicroTime(now);
     const desired: LeaderElectionRecord = {
@@ -395,13 +403,12 @@ export class LeaderElector {
       const renewal = { ...desired, acquireTime: observed.record.acquireTime ?? stamp };
       renewal.leaseTransitions = observed.record.leaseTransitions;
       try {
-        const lease = await this.#withDeadline(signal, timeoutMs, (s) =>
-          this.#update(this.#lease!, renewal, s),
-        );
+        const lease = await this.#update(this.#lease, renewal, bounded);
         this.#succeeded(lease, now);
         return "acquired";
       } catch (error) {
-        if (signal.aborted) return "failed";
+        if (stop.aborted) return "failed";
+        if (bounded.aborted) return this.#failed(error, "could not renew the lease");
         // A 409 means someone else wrote the Lease: read it and decide again.
         this.#logger.debug({ err: error }, "fast renewal failed, reading the lease");
       }
@@ -409,16 +416,16 @@ export class LeaderElector {
 
     let current: Lease;
     try {
-      current = await this.#withDeadline(signal, timeoutMs, (s) => this.#get(s));
+      current = await this.#get(bounded);
     } catch (error) {
-      if (signal.aborted) return "failed";
+      if (stop.aborted) return "failed";
       if (!isKubeApiError(error, 404)) return this.#failed(error, "could not read the lease");
       try {
-        const created = await this.#withDeadline(signal, timeoutMs, (s) => this.#create(desired, s));
+        const created = await this.#create(desired, bounded);
         this.#succeeded(created, now);
         return "acquired";
       } catch (createError) {
-        if (signal.aborted) return "failed";
+        if (stop.aborted) return "failed";
         if (isKubeApiError(createError) && createError.alreadyExists) {
           this.#logger.debug("another candidate created the lease first, retrying later");
           return "failed";
@@ -441,11 +448,11 @@ export class LeaderElector {
       desired.leaseTransitions = record.leaseTransitions + 1;
     }
     try {
-      const lease = await this.#withDeadline(signal, timeoutMs, (s) => this.#update(current, desired, s));
+      const lease = await this.#update(current, desired, bounded);
       this.#succeeded(lease, now);
       return "acquired";
     } catch (error) {
-      if (signal.aborted) return "failed";
+      if (stop.aborted) return "failed";
       if (isKubeApiError(error, 409)) {
         this.#logger.debug("another candidate wrote the lease first, retrying later");
         return "failed";
@@ -535,7 +542,7 @@ export class LeaderElector {
     return this.#client.request<T>({ ...spec, timeoutMs: spec.timeoutMs ?? this.#renewDeadlineMs });
   }
 
-  #get(signal: AbortSignal | undefined): Promise<Lease> {
+  #get(signal: AbortSignal): Promise<Lease> {
     return this.#request<Lease>({ method: "GET", path: this.#path(this.name), signal });
   }
 

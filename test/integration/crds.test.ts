@@ -1300,7 +1300,7 @@ const invalidCases: InvalidCase[] = [
   },
   {
     // "Empty key" in OCM's API means an absent key: its CRD's pattern refuses key "".
-    name: "toleration with key \"\"",
+    name: 'toleration with key ""',
     kind: "Placement",
     body: placement("key-empty", { tolerations: [{ key: "", operator: "Exists" }] }),
     field: "spec.tolerations[0].key",
