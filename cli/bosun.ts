@@ -10,6 +10,7 @@ import { registerHub } from "./commands/hub.ts";
 import { registerJoin } from "./commands/join.ts";
 import { registerAgent } from "./commands/agent.ts";
 import { registerExplain } from "./commands/explain.ts";
+import { registerPolicy } from "./commands/policy.ts";
 
 export function buildProgram(): Command {
   const program = new Command("bosun")
@@ -25,6 +26,7 @@ export function buildProgram(): Command {
   registerJoin(program);
   registerAgent(program);
   registerExplain(program);
+  registerPolicy(program);
   return program;
 }
 

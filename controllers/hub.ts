@@ -1,4 +1,4 @@
-// The hub process: every hub controller behind one leader election, with metrics and
+// The hub process: every hub controller (registration, placement) behind one leader election, with metrics and
 // health endpoints. Only the leader reconciles; the others wait, ready to take over.
 import { hostname } from "node:os";
 import { randomBytes } from "node:crypto";
@@ -10,6 +10,7 @@ import type { Clock } from "../runtime/clock.ts";
 import type { KubeClient } from "../runtime/kube/client.ts";
 import { LeaderElector, leaderReadiness } from "../runtime/leader.ts";
 import { MetricsServer, type BoundAddress } from "../runtime/server.ts";
+import { PlacementController } from "./placement/controller.ts";
 import { RegistrationControllers } from "./registration/controller.ts";
 
 export const hubLeaseName = "bosun-hub";
@@ -70,6 +71,7 @@ export async function runHub(options: HubOptions): Promise<RunningHub> {
           registry,
           autoApprovedUsers: options.autoApprovedUsers,
         }),
+        new PlacementController({ client: options.client, clock: options.clock, logger, registry }),
       ];
       for (const controller of running) await controller.start(signal);
       synced = true;

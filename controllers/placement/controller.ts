@@ -1,0 +1,319 @@
+// The placement controller: watches ManagedClusters, ManagedClusterSets, bindings,
+// AddOnPlacementScores, PlacementDecisions and Placements through informers, re-schedules the
+// placements a change can affect, and writes PlacementDecisions and the Placement status only
+// when they differ from the cache. All decisions come from the pure scheduler.
+import { isDeepStrictEqual } from "node:util";
+import type { Logger } from "pino";
+import type { Registry } from "prom-client";
+import { Annotations, ClusterSetSelectorTypes, Labels, Resources } from "../../api/constants.ts";
+import type {
+  AddOnPlacementScore,
+  ManagedCluster,
+  ManagedClusterSet,
+  ManagedClusterSetBinding,
+} from "../../api/types/cluster.ts";
+import type { Placement, PlacementDecision } from "../../api/types/placement.ts";
+import type { Clock } from "../../runtime/clock.ts";
+import { Controller } from "../../runtime/controller.ts";
+import { KubeApiError } from "../../runtime/errors.ts";
+import { Informer } from "../../runtime/informer.ts";
+import { refOf, type KubeClient } from "../../runtime/kube/client.ts";
+import { objectKey, type KubeObject } from "../../runtime/kube/types.ts";
+import { patchStatus } from "../../runtime/status.ts";
+import { PlacementCel } from "./cel/environment.ts";
+import { FleetIndex } from "./scheduler/fleet.ts";
+import { schedule } from "./scheduler/scheduler.ts";
+import { compileLabelSelector, matches, recordLookup } from "./scheduler/selectors.ts";
+
+export const placementFieldManager = "bosun-placement";
+
+/** How soon a placement whose scores expired (OCM's Warning status) is scheduled again. */
+const warningRetryMs = 30_000;
+
+export interface PlacementControllerOptions {
+  client: KubeClient;
+  clock: Clock;
+  logger: Logger;
+  registry: Registry;
+  workers?: number;
+}
+
+export class PlacementController {
+  readonly #client: KubeClient;
+  readonly #clock: Clock;
+  readonly #logger: Logger;
+  readonly #cel = new PlacementCel();
+  readonly clusters: Informer<ManagedCluster>;
+  readonly sets: Informer<ManagedClusterSet>;
+  readonly bindings: Informer<ManagedClusterSetBinding>;
+  readonly scores: Informer<AddOnPlacementScore>;
+  readonly decisions: Informer<PlacementDecision>;
+  readonly placements: Informer<Placement>;
+  readonly #controller: Controller;
+  #fleet: FleetIndex | undefined;
+
+  constructor(options: PlacementControllerOptions) {
+    this.#client = options.client;
+    this.#clock = options.clock;
+    this.#logger = options.logger.child({ component: "placement" });
+    const informer = <T extends KubeObject>(r: { apiVersion: string; kind: string }, extra: object = {}) =>
+      new Informer<T>({
+        client: options.client,
+        apiVersion: r.apiVersion,
+        kind: r.kind,
+        logger: this.#logger,
+        ...extra,
+      });
+    this.clusters = informer(Resources.ManagedCluster);
+    this.sets = informer(Resources.ManagedClusterSet);
+    this.bindings = informer(Resources.ManagedClusterSetBinding);
+    this.scores = informer(Resources.AddOnPlacementScore);
+    this.decisions = informer(Resources.PlacementDecision, { labelSelector: Labels.placement });
+    this.placements = informer(Resources.Placement);
+    this.#controller = new Controller({
+      name: "placement",
+      reconcile: (key) => this.reconcile(key),
+      registry: options.registry,
+      logger: options.logger,
+      clock: options.clock,
+      workers: options.workers ?? 2,
+    });
+
+    const invalidate = () => {
+      this.#fleet = undefined;
+    };
+    const enqueue = (key: string) => this.#controller.enqueue(key);
+    this.placements.addHandlers({
+      onAdd: (p) => enqueue(objectKey(p)),
+      onUpdate: (previous, current) => {
+        // Our own status writes come back as updates; only spec, labels or annotations matter.
+        if (
+          !isDeepStrictEqual(previous.spec, current.spec) ||
+          !isDeepStrictEqual(previous.metadata.annotations, current.metadata.annotations) ||
+          previous.metadata.deletionTimestamp !== current.metadata.deletionTimestamp
+        ) {
+          enqueue(objectKey(current));
+        }
+      },
+      onDelete: () => undefined,
+    });
+    const decisionChanged = (pd: PlacementDecision) => {
+      invalidate();
+      const placement = pd.metadata.labels?.[Labels.placement];
+      if (placement !== undefined) enqueue(`${pd.metadata.namespace ?? ""}/${placement}`);
+    };
+    this.decisions.addHandlers({
+      onAdd: decisionChanged,
+      onUpdate: (_previous, current) => decisionChanged(current),
+      onDelete: decisionChanged,
+    });
+    this.clusters.addHandlers({
+      onAdd: (c) => {
+        invalidate();
+        this.#enqueueForClusters([c]);
+      },
+      onUpdate: (previous, current) => {
+        invalidate();
+        this.#enqueueForClusters([previous, current]);
+      },
+      onDelete: (c) => {
+        invalidate();
+        this.#enqueueForClusters([c]);
+      },
+    });
+    const setChanged = (set: ManagedClusterSet) => {
+      invalidate();
+      this.#enqueueForSets(new Set([set.metadata.name ?? ""]));
+    };
+    this.sets.addHandlers({ onAdd: setChanged, onUpdate: (_p, c) => setChanged(c), onDelete: setChanged });
+    const bindingChanged = (binding: ManagedClusterSetBinding) => {
+      invalidate();
+      for (const p of this.placements.byNamespace(binding.metadata.namespace ?? "")) enqueue(objectKey(p));
+    };
+    this.bindings.addHandlers({
+      onAdd: bindingChanged,
+      onUpdate: (_p, c) => bindingChanged(c),
+      onDelete: bindingChanged,
+    });
+    const scoreChanged = (score: AddOnPlacementScore) => {
+      invalidate();
+      this.#enqueueForScore(score);
+    };
+    this.scores.addHandlers({
+      onAdd: scoreChanged,
+      onUpdate: (_p, c) => scoreChanged(c),
+      onDelete: scoreChanged,
+    });
+  }
+
+  get informers(): Informer<KubeObject>[] {
+    return [
+      this.clusters,
+      this.sets,
+      this.bindings,
+      this.scores,
+      this.decisions,
+      this.placements,
+    ] as Informer<KubeObject>[];
+  }
+
+  async start(signal?: AbortSignal): Promise<void> {
+    for (const informer of this.informers) informer.start();
+    await Promise.all(this.informers.map((informer) => informer.waitForSync(signal)));
+    this.#controller.start();
+    for (const key of this.placements.keys()) this.#controller.enqueue(key);
+  }
+
+  async stop(): Promise<void> {
+    await this.#controller.stop();
+    await Promise.all(this.informers.map((informer) => informer.stop()));
+  }
+
+  whenIdle(): Promise<void> {
+    return this.#controller.whenIdle();
+  }
+
+  // Which placements a change can affect --------------------------------------------------------
+
+  /** Sets whose membership includes any of these versions of a cluster. */
+  #setsOf(versions: readonly ManagedCluster[]): Set<string> {
+    const names = new Set<string>();
+    for (const set of this.sets.list()) {
+      const selector = set.spec?.clusterSelector;
+      const type = selector?.selectorType ?? ClusterSetSelectorTypes.exclusiveClusterSetLabel;
+      const name = set.metadata.name ?? "";
+      for (const cluster of versions) {
+        if (type === ClusterSetSelectorTypes.exclusiveClusterSetLabel) {
+          if (cluster.metadata.labels?.[Labels.clusterSet] === name) names.add(name);
+        } else if (selector?.labelSelector) {
+          const compiled = compileLabelSelector(selector.labelSelector, "");
+          if (!compiled.ok || matches(compiled.selector, recordLookup(cluster.metadata.labels)))
+            names.add(name);
+        }
+      }
+    }
+    return names;
+  }
+
+  #enqueueForClusters(versions: readonly ManagedCluster[]): void {
+    this.#enqueueForSets(this.#setsOf(versions));
+  }
+
+  /** Placements in namespaces bound to any of the sets, that may choose from them. */
+  #enqueueForSets(setNames: ReadonlySet<string>): void {
+    if (setNames.size === 0) return;
+    const namespaces = new Set<string>();
+    for (const binding of this.bindings.list()) {
+      if (setNames.has(binding.metadata.name ?? "")) namespaces.add(binding.metadata.namespace ?? "");
+    }
+    for (const namespace of namespaces) {
+      for (const placement of this.placements.byNamespace(namespace)) {
+        const wanted = placement.spec.clusterSets ?? [];
+        if (wanted.length === 0 || wanted.some((s) => setNames.has(s)))
+          this.#controller.enqueue(objectKey(placement));
+      }
+    }
+  }
+
+  /** Placements that read this score: through an AddOn prioritizer or a CEL scores() call. */
+  #enqueueForScore(score: AddOnPlacementScore): void {
+    const name = score.metadata.name ?? "";
+    for (const placement of this.placements.list()) {
+      const byPrioritizer = (placement.spec.prioritizerPolicy?.configurations ?? []).some(
+        (c) => c.scoreCoordinate?.addOn?.resourceName === name,
+      );
+      const byCel = (placement.spec.predicates ?? []).some((p) =>
+        (p.requiredClusterSelector?.celSelector?.celExpressions ?? []).some((e) => e.includes("scores(")),
+      );
+      if (byPrioritizer || byCel) this.#controller.enqueue(objectKey(placement));
+    }
+  }
+
+  #fleetIndex(): FleetIndex {
+    this.#fleet ??= new FleetIndex({
+      clusters: this.clusters.list(),
+      clusterSets: this.sets.list(),
+      bindings: this.bindings.list(),
+      scores: this.scores.list(),
+      decisions: this.decisions.list(),
+    });
+    return this.#fleet;
+  }
+
+  // Reconcile -----------------------------------------------------------------------------------
+
+  async reconcile(key: string): Promise<{ requeueAfterMs?: number } | void> {
+    const placement = this.placements.get(key);
+    if (!placement || placement.metadata.deletionTimestamp) return;
+    if (placement.metadata.annotations?.[Annotations.experimentalSchedulingDisable] === "true") return;
+    const now = this.#clock.now();
+    const result = schedule(placement, this.#fleetIndex(), { now, cel: this.#cel });
+
+    const namespace = placement.metadata.namespace ?? "";
+    const name = placement.metadata.name ?? "";
+    const wanted = new Set<string>();
+    for (const desired of result.placementDecisions) {
+      wanted.add(desired.metadata.name ?? "");
+      await this.#writeDecision(desired);
+    }
+    for (const existing of this.decisions.byLabel(Labels.placement, name)) {
+      if (existing.metadata.namespace !== namespace || wanted.has(existing.metadata.name ?? "")) continue;
+      try {
+        await this.#client.delete(refOf(existing));
+      } catch (error) {
+        if (!(error instanceof KubeApiError && error.notFound)) throw error;
+      }
+    }
+    await patchStatus(this.#client, placement, result.status, { fieldManager: placementFieldManager });
+
+    let requeueAfterMs: number | undefined;
+    if (result.requeueAt !== undefined) requeueAfterMs = Math.max(result.requeueAt - now, 0) + 100;
+    if (result.warning !== undefined) {
+      this.#logger.warn({ placement: key, warning: result.warning }, "placement scheduled with a warning");
+      requeueAfterMs = Math.min(requeueAfterMs ?? warningRetryMs, warningRetryMs);
+    }
+    return requeueAfterMs === undefined ? undefined : { requeueAfterMs };
+  }
+
+  async #writeDecision(desired: PlacementDecision): Promise<void> {
+    const key = `${desired.metadata.namespace ?? ""}/${desired.metadata.name ?? ""}`;
+    let existing = this.decisions.get(key);
+    if (!existing) {
+      const { status: _status, ...object } = desired;
+      try {
+        existing = await this.#client.create(object, {
+          fieldManager: placementFieldManager,
+        });
+      } catch (error) {
+        if (!(error instanceof KubeApiError && error.alreadyExists)) throw error;
+        existing = await this.#client.get<PlacementDecision>(refOf(desired));
+      }
+    }
+    // Status first, labels after, as OCM does.
+    const decisions = (existing.status?.decisions ?? []).map(normalizeDecision);
+    if (!isDeepStrictEqual(decisions, desired.status?.decisions ?? [])) {
+      const updated = await patchStatus(
+        this.#client,
+        { ...existing, status: { decisions } },
+        desired.status,
+        { fieldManager: placementFieldManager },
+      );
+      if (updated) existing = updated;
+    }
+    if (!isDeepStrictEqual(existing.metadata.labels ?? {}, desired.metadata.labels)) {
+      await this.#client.patch(
+        refOf(existing),
+        "merge",
+        { metadata: { resourceVersion: existing.metadata.resourceVersion, labels: desired.metadata.labels } },
+        { fieldManager: placementFieldManager },
+      );
+    }
+  }
+}
+
+/** A decision as the scheduler writes it: score omitted when 0. */
+function normalizeDecision(d: { clusterName: string; reason: string; score?: number }) {
+  return d.score
+    ? { clusterName: d.clusterName, reason: d.reason, score: d.score }
+    : { clusterName: d.clusterName, reason: d.reason };
+}
