@@ -66,6 +66,9 @@ describe("CEL environment: expressions that match", () => {
     ["regex findAll", "'a1b22c333'.findAll('[0-9]+') == ['1', '22', '333']"],
     ["regex findAll limit", "'a1b22c333'.findAll('[0-9]+', 2) == ['1', '22']"],
     ["regex inline flag", "'ABC'.find('(?i)b') == 'B'"],
+    // Exponential for a backtracking engine on this input; the linear engine answers first.
+    ["regex without a match never backtracks", "'aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa!'.find('(a+)+$') == ''"],
+    ["findAll stops when no further match exists", "'ab aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa!'.findAll('(a+)+b') == ['ab']"],
     ["matches", "managedCluster.metadata.name.matches('^c[0-9]$')"],
     [
       "strings ext",

@@ -115,15 +115,22 @@ const listFunctions: CelFunc[] = [
  * RE2 syntax is checked with the RE2 engine @bufbuild/cel uses for matches(); that engine only
  * answers yes/no, so the match itself is found with a JavaScript RegExp built from the same
  * pattern (leftmost-first, as Go's regexp). Inline flags and named groups are translated.
+ *
+ * A backtracking engine can take exponential time where RE2 takes linear time, mostly on
+ * input that does not match; so the linear engine decides first whether (and, for findAll,
+ * whether any more) text matches, and the JavaScript engine only runs on text that does.
  */
-function toRegExp(pattern: string, global: boolean): RegExp {
+function compileRe2(pattern: string): RE2JS {
   try {
-    RE2JS.compile(pattern);
+    return RE2JS.compile(pattern);
   } catch (error) {
     throw new Error(`invalid regular expression ${JSON.stringify(pattern)}: ${(error as Error).message}`, {
       cause: error,
     });
   }
+}
+
+function toRegExp(pattern: string, global: boolean): RegExp {
   let source = pattern;
   let flags = global ? "gu" : "u";
   const inline = /^\(\?([imsU]+)\)/.exec(source);
@@ -148,18 +155,27 @@ function toRegExp(pattern: string, global: boolean): RegExp {
 }
 
 function findAll(text: string, pattern: string, limit: bigint): string[] {
-  if (limit === 0n) return [];
+  const linear = compileRe2(pattern);
+  if (limit === 0n || !linear.test(text)) return [];
   const found: string[] = [];
-  for (const m of text.matchAll(toRegExp(pattern, true))) {
+  const regexp = toRegExp(pattern, true);
+  for (let m = regexp.exec(text); m; m = regexp.exec(text)) {
     found.push(m[0]);
     if (limit > 0n && BigInt(found.length) >= limit) break;
+    if (m[0] === "") regexp.lastIndex++;
+    if (!linear.test(text.slice(regexp.lastIndex))) break;
   }
   return found;
 }
 
+function find(text: string, pattern: string): string {
+  if (!compileRe2(pattern).test(text)) return "";
+  return toRegExp(pattern, false).exec(text)?.[0] ?? "";
+}
+
 const regexFunctions: CelFunc[] = [
   celMethod("find", STRING, [STRING], STRING, function (pattern) {
-    return toRegExp(pattern, false).exec(this)?.[0] ?? "";
+    return find(this, pattern);
   }),
   celMethod("findAll", STRING, [STRING], listType(STRING), function (pattern) {
     return findAll(this, pattern, -1n);
