@@ -1,10 +1,12 @@
 // `bosun demo`: the main job on one machine, from nothing. A hub and managed clusters as
 // real control planes; the hub controllers and one agent per cluster as background
 // processes; every cluster joined over CSR, accepted, and reporting back.
-import { resolve } from "node:path";
+import { readFile } from "node:fs/promises";
+import { join, resolve } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import type { Command } from "commander";
-import { ManagedClusterConditions, Resources } from "../../api/constants.ts";
+import { parseAllDocuments } from "yaml";
+import { Labels, ManagedClusterConditions, Resources } from "../../api/constants.ts";
 import type { ManagedCluster } from "../../api/types/cluster.ts";
 import {
   ensureBootstrapIdentity,
@@ -13,13 +15,17 @@ import {
 } from "../../controllers/registration/bootstrap.ts";
 import { freePort } from "../../local/ports.ts";
 import { findCondition } from "../../runtime/conditions.ts";
+import { applyServerSide } from "../../runtime/apply.ts";
 import { KubeClient } from "../../runtime/kube/client.ts";
+import type { Unstructured } from "../../runtime/kube/types.ts";
 import { startBackground } from "../background.ts";
 import { installCrds } from "../install.ts";
 import { acceptCluster } from "./accept.ts";
 import { clustersTable } from "./get.ts";
 import { joinCluster } from "./join.ts";
 import { defaultLocalDir, localUp, parseCount, printReach } from "./local.ts";
+
+const examplesDir = join(import.meta.dirname, "..", "..", "examples");
 
 async function waitForFleet(
   hub: KubeClient,
@@ -52,6 +58,54 @@ async function waitForFleet(
   }
 }
 
+/** Regions the demo gives its clusters, as the claim `region.open-cluster-management.io`. */
+const demoRegions = ["eu-west-1", "us-east-1", "eu-central-1", "ap-south-1"];
+
+async function ensureRegionClaim(kubeconfigPath: string, region: string): Promise<void> {
+  const client = await KubeClient.fromFile(kubeconfigPath);
+  try {
+    await installCrds(client, "managed");
+    await applyServerSide(
+      client,
+      {
+        apiVersion: "cluster.open-cluster-management.io/v1alpha1",
+        kind: "ClusterClaim",
+        metadata: { name: "region.open-cluster-management.io" },
+        spec: { value: region },
+      },
+      { fieldManager: "bosun-demo", force: true },
+    );
+  } finally {
+    client.close();
+  }
+}
+
+/** Applies the example placement and returns the clusters its decisions name, once there are some. */
+async function applyExamplePlacement(hub: KubeClient): Promise<string[]> {
+  const documents = parseAllDocuments(await readFile(join(examplesDir, "placement-eu.yaml"), "utf8"));
+  for (const document of documents) {
+    await applyServerSide(hub, document.toJS() as Unstructured, { fieldManager: "bosun-demo", force: true });
+  }
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    const { items } = await hub.listAll<Unstructured>(
+      Resources.PlacementDecision.apiVersion,
+      "PlacementDecision",
+      {
+        namespace: "default",
+        labelSelector: `${Labels.placement}=eu-clusters`,
+      },
+    );
+    const names = items.flatMap(
+      (decision) =>
+        (decision.status as { decisions?: { clusterName: string }[] } | undefined)?.decisions ?? [],
+    );
+    if (names.length > 0 || Date.now() > deadline)
+      return names.map((decision) => decision.clusterName).sort();
+    await sleep(500);
+  }
+}
+
 export function registerDemo(program: Command): void {
   program
     .command("demo")
@@ -80,7 +134,7 @@ export function registerDemo(program: Command): void {
         await ensureBootstrapIdentity(hub, endpoint);
         const token = await mintBootstrapToken(hub);
 
-        log("[2/4] bosun hub: the hub controllers, in the background");
+        log("[2/5] bosun hub: the hub controllers, in the background");
         const metricsPort = await freePort();
         const hubProcess = await startBackground(dir, "hub-controllers", [
           "hub",
@@ -93,8 +147,9 @@ export function registerDemo(program: Command): void {
           `  pid ${hubProcess.pid}, log ${hubProcess.logFile}, metrics http://127.0.0.1:${metricsPort}/metrics`,
         );
 
-        log("[3/4] bosun join on every managed cluster (an agent each, in the background)");
-        for (const cluster of clusters) {
+        log("[3/5] bosun join on every managed cluster (an agent each, in the background)");
+        for (const [index, cluster] of clusters.entries()) {
+          await ensureRegionClaim(cluster.kubeconfigPath, demoRegions[index % demoRegions.length]!);
           await joinCluster(
             {
               kubeconfig: cluster.kubeconfigPath,
@@ -112,7 +167,7 @@ export function registerDemo(program: Command): void {
           );
         }
 
-        log("[4/4] bosun accept on the hub");
+        log("[4/5] bosun accept on the hub");
         for (const cluster of clusters) {
           const result = await acceptCluster(hub, cluster.name, { waitMs: 120_000 });
           log(`  ${cluster.name}: approved ${result.approved.join(", ")}`);
@@ -123,7 +178,11 @@ export function registerDemo(program: Command): void {
           180_000,
           log,
         );
-        log(`\n${clustersTable(fleet)}`);
+        log(`\n${clustersTable(fleet)}\n`);
+
+        log("[5/5] a Placement by claim (examples/placement-eu.yaml)");
+        const selected = await applyExamplePlacement(hub);
+        log(`  default/eu-clusters selects: ${selected.join(", ") || "(none)"}`);
       } finally {
         hub.close();
       }
