@@ -21,6 +21,7 @@ import type { Unstructured } from "../../runtime/kube/types.ts";
 import { startBackground } from "../background.ts";
 import { installCrds } from "../install.ts";
 import { acceptCluster } from "./accept.ts";
+import { explainLive, renderTable } from "./explain.ts";
 import { clustersTable } from "./get.ts";
 import { joinCluster } from "./join.ts";
 import { defaultLocalDir, localUp, parseCount, printReach } from "./local.ts";
@@ -182,12 +183,18 @@ export function registerDemo(program: Command): void {
 
         log("[5/5] a Placement by claim (examples/placement-eu.yaml)");
         const selected = await applyExamplePlacement(hub);
-        log(`  default/eu-clusters selects: ${selected.join(", ") || "(none)"}`);
+        log(`  default/eu-clusters selects: ${selected.join(", ") || "(none)"}\n`);
+        log("  bosun explain placement eu-clusters -n default:");
+        const explanation = await explainLive(hub, "default", "eu-clusters", Date.now());
+        for (const line of renderTable(explanation).split("\n")) log(`    ${line}`);
       } finally {
         hub.close();
       }
       printReach(members, log);
       log(`\nSee the fleet: npm run bosun -- get clusters --kubeconfig ${hubMember.kubeconfigPath}`);
+      log(
+        `Explain a placement: npm run bosun -- explain placement eu-clusters -n default --kubeconfig ${hubMember.kubeconfigPath}`,
+      );
       log(
         `Everything keeps running. Stop it with: make down   (or: npm run bosun -- local down --dir ${dir})`,
       );

@@ -191,7 +191,11 @@ describe("bosun explain placement (offline)", () => {
       ["-f", placementFile, "--fleet", fleetFile, "--now", "yesterday"],
       /--now must be an RFC 3339 time/,
     ],
-    ["the live form", ["p1", "-n", "default"], /live form .* is not available yet/],
+    [
+      "both forms at once",
+      ["p1", "-n", "default", "-f", "placement.yaml"],
+      /either NAME \(live\) or -f\/--fleet \(offline\), not both/,
+    ],
     ["an unknown option", ["--bogus"], /unknown option/],
   ];
   for (const [name, args, message] of usage) {

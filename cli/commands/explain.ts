@@ -18,6 +18,8 @@ import type { KubeObject } from "../../api/types/meta.ts";
 import type { Placement, PlacementDecision, PlacementStatus } from "../../api/types/placement.ts";
 import { FleetIndex, type FleetObjects } from "../../controllers/placement/scheduler/fleet.ts";
 import { schedule, type ClusterExplanation } from "../../controllers/placement/scheduler/scheduler.ts";
+import type { KubeClient } from "../../runtime/kube/client.ts";
+import { clientFromFlags, type KubeFlags } from "../kube.ts";
 
 export interface PlacementExplanation {
   placement: { namespace: string; name: string };
@@ -143,6 +145,11 @@ export function explainFromFiles(
       (objects.scores as AddOnPlacementScore[]).push(object as unknown as AddOnPlacementScore);
     } else (objects.decisions as PlacementDecision[]).push(object as unknown as PlacementDecision);
   }
+  return explainWith(placement, objects, now);
+}
+
+/** The explanation of `placement` over the hub's objects, as the controller would schedule it. */
+export function explainWith(placement: Placement, objects: FleetObjects, now: number): PlacementExplanation {
   const result = schedule(placement, new FleetIndex(objects), { now, explain: true });
   return {
     placement: { namespace: placement.metadata.namespace ?? "default", name: placement.metadata.name ?? "" },
@@ -150,6 +157,36 @@ export function explainFromFiles(
     placementDecisions: result.placementDecisions,
     clusters: result.clusters ?? [],
   };
+}
+
+/** The live form: reads the Placement and everything the scheduler reads from a hub. */
+export async function explainLive(
+  client: KubeClient,
+  namespace: string,
+  name: string,
+  now: number,
+): Promise<PlacementExplanation> {
+  const placement = await client.getOrUndefined<Placement>({
+    apiVersion: Resources.Placement.apiVersion,
+    kind: "Placement",
+    name,
+    namespace,
+  });
+  if (!placement) throw new DocumentError(`no Placement ${namespace}/${name} on the hub`);
+  const list = async <T extends KubeObject>(kind: BosunKind, inNamespace?: string) =>
+    (await client.listAll<T>(Resources[kind].apiVersion, kind, { namespace: inNamespace })).items;
+  const objects: FleetObjects = {
+    clusters: await list<ManagedCluster>("ManagedCluster"),
+    clusterSets: await list<ManagedClusterSet>("ManagedClusterSet"),
+    bindings: await list<ManagedClusterSetBinding>("ManagedClusterSetBinding", namespace),
+    scores: await list<AddOnPlacementScore>("AddOnPlacementScore"),
+    decisions: await list<PlacementDecision>("PlacementDecision"),
+  };
+  return explainWith(
+    applyDefaults("Placement", placement as unknown as Record<string, unknown>) as unknown as Placement,
+    objects,
+    now,
+  );
 }
 
 function table(rows: string[][]): string[] {
@@ -209,13 +246,12 @@ function usage(command: Command, message: string): never {
   command.error(`error: ${message}`, { exitCode: 2, code: "bosun.usage" });
 }
 
-interface ExplainOptions {
+interface ExplainOptions extends KubeFlags {
   file?: string;
   fleet?: string;
   now?: string;
   output: string;
   namespace?: string;
-  kubeconfig?: string;
 }
 
 export function registerExplain(program: Command): void {
@@ -223,7 +259,7 @@ export function registerExplain(program: Command): void {
   explain
     .command("placement")
     .description("why each candidate cluster was or was not chosen by a Placement")
-    .argument("[name]", "the Placement on a hub (live form; not available yet)")
+    .argument("[name]", "the Placement on a hub (live form)")
     .option("-f, --file <file>", "a file holding one Placement")
     .option(
       "--fleet <file>",
@@ -232,19 +268,27 @@ export function registerExplain(program: Command): void {
     .option("--now <time>", "the clock for tolerationSeconds and score validUntil (RFC 3339)")
     .option("-o, --output <format>", "table or json", "table")
     .option("-n, --namespace <namespace>", "the Placement's namespace (live form)")
-    .option("--kubeconfig <file>", "the hub's kubeconfig (live form)")
-    .action(function (this: Command, name: string | undefined, options: ExplainOptions) {
+    .option("--kubeconfig <file>", "the hub's kubeconfig (live form; default $KUBECONFIG or ~/.kube/config)")
+    .option("--context <name>", "the kubeconfig context (live form)")
+    .action(async function (this: Command, name: string | undefined, options: ExplainOptions) {
       if (options.output !== "table" && options.output !== "json") {
         usage(this, `--output must be table or json, got ${JSON.stringify(options.output)}`);
       }
       if (name !== undefined || options.namespace !== undefined || options.kubeconfig !== undefined) {
-        if (options.file === undefined) {
-          usage(
-            this,
-            "the live form (NAME -n NAMESPACE --kubeconfig K) is not available yet; use -f PLACEMENT.yaml --fleet FLEET.yaml",
-          );
+        if (options.file !== undefined || options.fleet !== undefined) {
+          usage(this, "give either NAME (live) or -f/--fleet (offline), not both");
         }
-        usage(this, "give either NAME (live) or -f/--fleet (offline), not both");
+        if (name === undefined) usage(this, "the live form needs the Placement's NAME");
+        const client = await clientFromFlags(options);
+        try {
+          const explanation = await explainLive(client, options.namespace ?? "default", name, Date.now());
+          console.log(
+            options.output === "json" ? JSON.stringify(explanation, null, 2) : renderTable(explanation),
+          );
+        } finally {
+          client.close();
+        }
+        return;
       }
       if (options.file === undefined || options.fleet === undefined)
         usage(this, "-f PLACEMENT.yaml and --fleet FLEET.yaml are required");

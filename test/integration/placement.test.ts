@@ -8,6 +8,7 @@ import { Registry } from "prom-client";
 import { Labels } from "../../api/constants.ts";
 import type { ManagedCluster, Taint } from "../../api/types/cluster.ts";
 import type { Placement, PlacementDecision } from "../../api/types/placement.ts";
+import { explainLive } from "../../cli/commands/explain.ts";
 import { installCrds } from "../../cli/install.ts";
 import { PlacementController } from "../../controllers/placement/controller.ts";
 import { systemClock } from "../../runtime/clock.ts";
@@ -155,6 +156,28 @@ describe("placement controller", () => {
     });
     assert.equal(pd.metadata.ownerReferences?.[0]?.kind, "Placement");
     assert.equal(pd.metadata.labels?.[Labels.decisionGroupIndex], "0");
+  });
+
+  test("explain placement, live, agrees with what the controller wrote", async () => {
+    const explanation = await explainLive(client, "default", "eu", Date.now());
+    const written = await client.get<PlacementDecision>({
+      apiVersion: "cluster.open-cluster-management.io/v1beta1",
+      kind: "PlacementDecision",
+      namespace: "default",
+      name: "eu-decision-1",
+    });
+    assert.deepEqual(
+      explanation.placementDecisions.map((pd) => pd.status?.decisions),
+      [written.status?.decisions],
+    );
+    assert.equal(explanation.status.numberOfSelectedClusters, 2);
+    const us = explanation.clusters.find((cluster) => cluster.name === "us-1");
+    assert.equal(us?.selected, false);
+    assert.equal(us?.filteredBy?.plugin, "Predicate");
+    assert.deepEqual(
+      explanation.clusters.filter((cluster) => cluster.selected).map((cluster) => cluster.name),
+      ["eu-1", "eu-2"],
+    );
   });
 
   test("a new claim on a cluster moves the decision", async () => {
