@@ -19,6 +19,17 @@ const composed: Record<string, string> = {
   "PolicyAnnotations.controls": "written as policy.open-cluster-management.io/standards|categories|controls",
 };
 
+/**
+ * Strings the API reference does not quote, read in OCM's config-policy-controller source
+ * (controllers/configurationpolicy_controller.go).
+ */
+const readInOcmSource = new Set([
+  "ConfigurationPolicyMessages.namespaceParseError",
+  "ConfigurationPolicyMessages.immutableFields",
+  "ConfigurationPolicyReasons.namespaceSelectorError",
+  "ConfigurationPolicyReasons.objectSelectorError",
+]);
+
 function leaves(value: unknown, path: string, out: [string, string][]): [string, string][] {
   if (typeof value === "string") out.push([path, value]);
   else if (Array.isArray(value)) value.forEach((v, i) => leaves(v, `${path}[${i}]`, out));
@@ -53,7 +64,8 @@ describe("wire constants", () => {
     }
     assert.ok(all.length > 300, "expected the constants to be found");
     const missing = all.filter(
-      ([path, value]) => !composed[path] && !texts.some((text) => text.includes(value)),
+      ([path, value]) =>
+        !composed[path] && !readInOcmSource.has(path) && !texts.some((text) => text.includes(value)),
     );
     assert.deepEqual(missing, []);
   });

@@ -432,6 +432,30 @@ export const ConfigurationPolicyReasons = {
   hubTemplateFailure: "Hub template resolution failure",
   invalidSpec: "Invalid spec",
   cleanupError: "Error cleaning up child objects",
+  namespaceSelectorError: "namespaceSelector error",
+  objectSelectorError: "objectSelector error",
+  noObjectTemplates: "No object templates",
+  apiError: "api error",
+} as const;
+
+/** Fixed ConfigurationPolicy messages (templates: `<...>` parts are filled in by the engine). */
+export const ConfigurationPolicyMessages = {
+  remediationActionMissing: "Policy does not have a RemediationAction specified",
+  hubTemplatesNeedAddon:
+    "the governance-standalone-hub-templating addon must be enabled to resolve hub templates on the managed cluster",
+  kindAndApiVersionRequired: "The kind and apiVersion fields are required on the object template at index",
+  namespaceParseError: "Error parsing the namespace from the object definition",
+  namespaceMustMatchSelector:
+    "The object definition's namespace must match the result from the namespace selector after template resolution",
+  nameMustMatchSelector:
+    "The object definition's name must match the result from the object selector after template resolution",
+  immutableFields:
+    'cannot be updated, likely due to immutable fields not matching, you may set spec["object-templates"][].recreateOption to recreate the object',
+  createdStatusUnchecked: ", the status of the object will be verified in the next evaluation",
+  complianceUnknown: "ComplianceState is still unknown",
+  truncatedSuffix: "...[truncated]",
+  templateErrorPrefix: "template-error; ",
+  failedToCreateTemplate: "Failed to create policy template: ",
 } as const;
 
 /** ConfigurationPolicy `status.relatedObjects[].reason`. */
@@ -444,6 +468,7 @@ export const RelatedObjectReasons = {
   creationSuccess: "K8s creation success",
   updateSuccess: "K8s update success",
   deletionSuccess: "K8s deletion success",
+  updateTemplateError: "K8s update template error",
 } as const;
 
 export const PolicyEvents = {
@@ -492,6 +517,9 @@ export const Csr = {
     "system:serviceaccounts:open-cluster-management-hub",
   ],
 } as const;
+
+/** Condition types of a certificates.k8s.io/v1 CertificateSigningRequest. */
+export const CsrConditionTypes = { approved: "Approved", denied: "Denied", failed: "Failed" } as const;
 
 /** X.509 subject of a cluster's agent certificate. */
 export function csrSubject(
@@ -577,6 +605,8 @@ export const KubeconfigNames = {
   bootstrapContext: "bootstrap",
   hubUser: "default-auth",
   hubContext: "default-context",
+  /** The namespace of the hub kubeconfig's context. */
+  hubContextNamespace: "configuration",
   hubKubeconfigDir: "/spoke/hub-kubeconfig",
 } as const;
 

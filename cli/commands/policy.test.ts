@@ -163,6 +163,14 @@ describe("reading documents", () => {
       },
     );
   });
+  it("sets the hub's placement objects aside but needs a policy", () => {
+    const placement =
+      "apiVersion: cluster.open-cluster-management.io/v1beta1\nkind: Placement\nmetadata: {name: p}\n";
+    assert.throws(() => readPolicies(placement, "f.yaml"), /f\.yaml: no ConfigurationPolicy or Policy found/);
+    const read = readPolicies(`${placement}---\n${podPolicy("inform")}`, "f.yaml");
+    assert.deepEqual(read.skipped, [{ policy: "", kind: "Placement", name: "p" }]);
+    assert.equal(read.work.length, 1);
+  });
   it("requires apiVersion, kind and a name on cluster objects", () => {
     assert.throws(
       () => readCluster("kind: Pod\nmetadata: {name: x}\n", "c.yaml"),

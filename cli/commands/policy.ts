@@ -44,6 +44,15 @@ interface Work {
   templateError?: string;
 }
 
+/** Hub objects that travel with Policies and play no part on a managed cluster. */
+const placementKinds = new Set([
+  "Placement",
+  "PlacementBinding",
+  "PlacementRule",
+  "PolicySet",
+  "PolicyAutomation",
+]);
+
 function label(file: string, index: number): string {
   return `${file}: document ${index}`;
 }
@@ -91,14 +100,19 @@ export function readPolicies(
         });
       }
       for (const other of expanded.skipped) skipped.push({ policy: name, ...other });
+    } else if (typeof value.kind === "string" && placementKinds.has(value.kind)) {
+      // Files in the policy collection often carry the hub's placement objects too.
+      skipped.push({ policy: "", kind: value.kind, name });
     } else {
       throw new DocumentError(
         `${where}: expected a ConfigurationPolicy or a Policy (${Resources.Policy.apiVersion}), found ${typeof value.kind === "string" ? value.kind : "no kind"} in ${typeof value.apiVersion === "string" ? value.apiVersion : "no apiVersion"}`,
       );
     }
   }
-  if (work.length === 0 && skipped.length === 0)
-    throw new DocumentError(`${file}: no ConfigurationPolicy or Policy found`);
+  const holdsPolicies = documents.some(
+    ({ value }) => isObject(value) && (value.kind === "Policy" || value.kind === "ConfigurationPolicy"),
+  );
+  if (!holdsPolicies) throw new DocumentError(`${file}: no ConfigurationPolicy or Policy found`);
   return { work, skipped };
 }
 
@@ -254,8 +268,9 @@ export function registerPolicy(program: Command): void {
         }
       }
       for (const other of report.skipped) {
+        const where = other.policy ? ` in Policy ${other.policy}` : "";
         console.error(
-          `note: ${other.kind} ${other.name} in Policy ${other.policy} is not a ConfigurationPolicy and was not evaluated`,
+          `note: ${other.kind} ${other.name}${where} is not a ConfigurationPolicy and was not evaluated`,
         );
       }
       process.stdout.write(options.output === "json" ? formatJson(report) : formatText(report));
