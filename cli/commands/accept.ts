@@ -7,7 +7,7 @@ import type { Command } from "commander";
 import { Labels, Resources } from "../../api/constants.ts";
 import type { ManagedCluster } from "../../api/types/cluster.ts";
 import {
-  approvalCondition,
+  approveCsr,
   checkClusterCsr,
   isBootstrapRequester,
   isPending,
@@ -80,17 +80,7 @@ export async function acceptCluster(
       );
     }
     for (const csr of chosen) {
-      const approved = {
-        ...csr,
-        status: {
-          ...csr.status,
-          conditions: [
-            ...(csr.status?.conditions ?? []),
-            approvalCondition(approveReason, "Approved by bosun accept", now()),
-          ],
-        },
-      };
-      await client.replace(approved, { subresource: "approval" });
+      await approveCsr(client, csr, approveReason, "Approved by bosun accept", now());
       result.approved.push(csr.metadata.name ?? "");
       log(`CSR ${csr.metadata.name} approved`);
     }

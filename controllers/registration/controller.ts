@@ -37,7 +37,7 @@ import {
   clusterSetMembers,
 } from "./clustersets.ts";
 import {
-  approvalCondition,
+  approveCsr,
   checkClusterCsr,
   isPending,
   isRenewalRequest,
@@ -435,18 +435,8 @@ export class RegistrationControllers {
   }
 
   async #approve(csr: CertificateSigningRequest, reason: string, message: string): Promise<void> {
-    const approved = {
-      ...csr,
-      status: {
-        ...csr.status,
-        conditions: [
-          ...(csr.status?.conditions ?? []),
-          approvalCondition(reason, message, this.#clock.now()),
-        ],
-      },
-    };
     try {
-      await this.#client.replace(approved, { subresource: "approval" });
+      await approveCsr(this.#client, csr, reason, message, this.#clock.now());
       this.#logger.info({ csr: csr.metadata.name, reason }, "approved CSR");
     } catch (error) {
       if (error instanceof KubeApiError && error.notFound)

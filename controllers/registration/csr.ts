@@ -5,6 +5,7 @@ import "reflect-metadata";
 import * as x509 from "@peculiar/x509";
 import { Csr, Labels } from "../../api/constants.ts";
 import { formatTime } from "../../runtime/conditions.ts";
+import type { KubeClient } from "../../runtime/kube/client.ts";
 
 export interface CertificateSigningRequest {
   apiVersion: "certificates.k8s.io/v1";
@@ -124,12 +125,18 @@ export function isBootstrapRequester(csr: CertificateSigningRequest): boolean {
   return bootstrapUser && bootstrapGroup;
 }
 
-export function approvalCondition(reason: string, message: string, nowMs: number) {
-  return {
-    type: "Approved",
-    status: "True",
-    reason,
-    message,
-    lastUpdateTime: formatTime(nowMs),
-  };
+function approvalCondition(reason: string, message: string, nowMs: number) {
+  return { type: "Approved", status: "True", reason, message, lastUpdateTime: formatTime(nowMs) };
+}
+
+/** Approves a CSR through its approval subresource; the signer then issues the certificate. */
+export async function approveCsr(
+  client: KubeClient,
+  csr: CertificateSigningRequest,
+  reason: string,
+  message: string,
+  nowMs: number,
+): Promise<void> {
+  const conditions = [...(csr.status?.conditions ?? []), approvalCondition(reason, message, nowMs)];
+  await client.replace({ ...csr, status: { ...csr.status, conditions } }, { subresource: "approval" });
 }

@@ -1,45 +1,8 @@
 // The shapes every Kubernetes object shares, as the dynamic client sees them.
 
-export interface ObjectMeta {
-  name?: string;
-  generateName?: string;
-  namespace?: string;
-  uid?: string;
-  resourceVersion?: string;
-  generation?: number;
-  creationTimestamp?: string;
-  deletionTimestamp?: string;
-  labels?: Record<string, string>;
-  annotations?: Record<string, string>;
-  finalizers?: string[];
-  ownerReferences?: OwnerReference[];
-  managedFields?: ManagedFieldsEntry[];
-}
+import type { KubeObject, ObjectMeta } from "../../api/types/meta.ts";
 
-export interface OwnerReference {
-  apiVersion: string;
-  kind: string;
-  name: string;
-  uid: string;
-  controller?: boolean;
-  blockOwnerDeletion?: boolean;
-}
-
-export interface ManagedFieldsEntry {
-  manager?: string;
-  operation?: string;
-  apiVersion?: string;
-  time?: string;
-  fieldsType?: string;
-  fieldsV1?: Record<string, unknown>;
-  subresource?: string;
-}
-
-export interface KubeObject {
-  apiVersion: string;
-  kind: string;
-  metadata: ObjectMeta;
-}
+export type { KubeObject, ManagedFieldsEntry, ObjectMeta, OwnerReference } from "../../api/types/meta.ts";
 
 /** An object of any kind, its other top-level fields (spec, status, data, ...) untyped. */
 export interface Unstructured extends KubeObject {

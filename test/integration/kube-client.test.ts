@@ -7,37 +7,12 @@ import { KubeClient } from "../../runtime/kube/client.ts";
 import { UnknownKindError } from "../../runtime/kube/discovery.ts";
 import type { Unstructured } from "../../runtime/kube/types.ts";
 import { useControlPlane } from "../support/controlplane.ts";
+import { testCrd } from "../support/test-crd.ts";
 import { eventually } from "../support/wait.ts";
 
 const fixture = useControlPlane("kube-client");
 
-const widgetCrd = {
-  apiVersion: "apiextensions.k8s.io/v1",
-  kind: "CustomResourceDefinition",
-  metadata: { name: "widgets.test.bosun.io" },
-  spec: {
-    group: "test.bosun.io",
-    scope: "Namespaced",
-    names: { plural: "widgets", singular: "widget", kind: "Widget", listKind: "WidgetList" },
-    versions: [
-      {
-        name: "v1",
-        served: true,
-        storage: true,
-        subresources: { status: {} },
-        schema: {
-          openAPIV3Schema: {
-            type: "object",
-            properties: {
-              spec: { type: "object", "x-kubernetes-preserve-unknown-fields": true },
-              status: { type: "object", "x-kubernetes-preserve-unknown-fields": true },
-            },
-          },
-        },
-      },
-    ],
-  },
-};
+const widgetCrd = testCrd("Widget", "widgets");
 
 async function client(): Promise<KubeClient> {
   return KubeClient.fromFile(fixture.plane.kubeconfigPath);

@@ -13,38 +13,13 @@ import type { Unstructured } from "../../runtime/kube/types.ts";
 import { patchStatus, statusPatch } from "../../runtime/status.ts";
 import { useControlPlane } from "../support/controlplane.ts";
 import { sampleValue } from "../support/metric-samples.ts";
+import { testCrd } from "../support/test-crd.ts";
 import { eventually } from "../support/wait.ts";
 
 const fixture = useControlPlane("status-conflicts");
 const logger = pino({ level: "silent" });
 
-const gadgetCrd = {
-  apiVersion: "apiextensions.k8s.io/v1",
-  kind: "CustomResourceDefinition",
-  metadata: { name: "gadgets.test.bosun.io" },
-  spec: {
-    group: "test.bosun.io",
-    scope: "Namespaced",
-    names: { plural: "gadgets", singular: "gadget", kind: "Gadget", listKind: "GadgetList" },
-    versions: [
-      {
-        name: "v1",
-        served: true,
-        storage: true,
-        subresources: { status: {} },
-        schema: {
-          openAPIV3Schema: {
-            type: "object",
-            properties: {
-              spec: { type: "object", "x-kubernetes-preserve-unknown-fields": true },
-              status: { type: "object", "x-kubernetes-preserve-unknown-fields": true },
-            },
-          },
-        },
-      },
-    ],
-  },
-};
+const gadgetCrd = testCrd("Gadget", "gadgets");
 
 interface Writer {
   controller: Controller;
