@@ -1,0 +1,132 @@
+// Renews the cluster's lease on the hub while the cluster is accepted: renewTime = now every
+// leaseDurationSeconds, stretched by up to 25% at random so that a fleet's agents spread out.
+import type { Logger } from "pino";
+import { Labels, Lease as LeaseNames } from "../../api/constants.ts";
+import type { Clock, TimerHandle } from "../../runtime/clock.ts";
+import { isKubeApiError } from "../../runtime/errors.ts";
+import { jittered } from "../../runtime/jitter.ts";
+import type { KubeClient } from "../../runtime/kube/client.ts";
+import { formatMicroTime, type Lease } from "../../runtime/leader.ts";
+
+/** The calls the renewer makes; a KubeClient, or a fake in tests. */
+export type LeaseClient = Pick<KubeClient, "getOrUndefined" | "create" | "replace">;
+
+export interface LeaseRenewerOptions {
+  client: LeaseClient;
+  clusterName: string;
+  clock: Clock;
+  logger: Logger;
+  random?: () => number;
+}
+
+export class LeaseRenewer {
+  readonly #options: LeaseRenewerOptions;
+  readonly #random: () => number;
+  #durationSeconds = 0;
+  #running = false;
+  #generation = 0;
+  #timer: TimerHandle;
+  #inFlight: Promise<void> = Promise.resolve();
+  /** Renewals written, for tests and logs. */
+  renewals = 0;
+
+  constructor(options: LeaseRenewerOptions) {
+    this.#options = options;
+    this.#random = options.random ?? Math.random;
+  }
+
+  get running(): boolean {
+    return this.#running;
+  }
+
+  /**
+   * Tells the renewer what the ManagedCluster says. It starts renewing (at once) when the
+   * cluster becomes accepted, restarts when the duration changes and stops when the cluster
+   * is no longer accepted. A duration of 0 or none means 60 s.
+   */
+  update(accepted: boolean, leaseDurationSeconds: number | undefined): void {
+    if (!accepted) {
+      if (this.#running) this.#options.logger.info("cluster not accepted; stopped renewing the lease");
+      this.#halt();
+      return;
+    }
+    const duration =
+      leaseDurationSeconds && leaseDurationSeconds > 0
+        ? leaseDurationSeconds
+        : LeaseNames.defaultDurationSeconds;
+    if (this.#running && duration === this.#durationSeconds) return;
+    this.#halt();
+    this.#running = true;
+    this.#durationSeconds = duration;
+    this.#options.logger.info({ leaseDurationSeconds: duration }, "renewing the cluster lease");
+    this.#tick(this.#generation);
+  }
+
+  async stop(): Promise<void> {
+    this.#halt();
+    await this.#inFlight;
+  }
+
+  #halt(): void {
+    this.#running = false;
+    this.#generation++;
+    if (this.#timer !== undefined) this.#options.clock.clearTimeout(this.#timer);
+    this.#timer = undefined;
+  }
+
+  #tick(generation: number): void {
+    this.#timer = undefined;
+    this.#inFlight = this.#inFlight.then(async () => {
+      if (generation !== this.#generation) return;
+      try {
+        await this.#renew();
+      } catch (error) {
+        this.#options.logger.warn({ err: error }, "renewing the cluster lease failed");
+      }
+      if (generation !== this.#generation) return;
+      const delayMs = jittered(this.#durationSeconds * 1000, LeaseNames.jitterFactor, this.#random);
+      this.#timer = this.#options.clock.setTimeout(() => this.#tick(generation), delayMs);
+    });
+  }
+
+  async #renew(): Promise<void> {
+    const { client, clusterName, clock } = this.#options;
+    const ref = {
+      apiVersion: "coordination.k8s.io/v1",
+      kind: "Lease",
+      name: LeaseNames.name,
+      namespace: clusterName,
+    };
+    const renewTime = formatMicroTime(clock.now());
+    const lease = await client.getOrUndefined<Lease>(ref);
+    if (lease) {
+      await client.replace<Lease>({ ...lease, spec: { ...lease.spec, renewTime } });
+      this.renewals++;
+      return;
+    }
+    try {
+      await client.create<Lease>({
+        apiVersion: "coordination.k8s.io/v1",
+        kind: "Lease",
+        metadata: {
+          name: LeaseNames.name,
+          namespace: clusterName,
+          labels: { [Labels.clusterName]: clusterName },
+        },
+        spec: {
+          holderIdentity: LeaseNames.holderIdentity,
+          leaseDurationSeconds: this.#durationSeconds,
+          renewTime,
+        },
+      });
+      this.renewals++;
+    } catch (error) {
+      // OCM's per-cluster RBAC lets the agent update its lease, not create it: the hub does.
+      if (isKubeApiError(error, 403)) {
+        this.#options.logger.info("the cluster lease does not exist yet and the hub has not created it");
+        return;
+      }
+      throw error;
+    }
+  }
+}
