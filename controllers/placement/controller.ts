@@ -20,7 +20,9 @@ import { Informer } from "../../runtime/informer.ts";
 import { refOf, type KubeClient } from "../../runtime/kube/client.ts";
 import { objectKey, type KubeObject } from "../../runtime/kube/types.ts";
 import { patchStatus } from "../../runtime/status.ts";
+import { formatTime } from "../../runtime/conditions.ts";
 import { PlacementCel } from "./cel/environment.ts";
+import { decisionsChangedBeyondScores, scoreRateLimitMs, scoresBlockedUntil } from "./score-rate-limit.ts";
 import { FleetIndex } from "./scheduler/fleet.ts";
 import { schedule } from "./scheduler/scheduler.ts";
 import { compileLabelSelector, matches, recordLookup } from "./scheduler/selectors.ts";
@@ -50,6 +52,8 @@ export class PlacementController {
   readonly decisions: Informer<PlacementDecision>;
   readonly placements: Informer<Placement>;
   readonly #controller: Controller;
+  /** When this controller last wrote each placement's scores (see reconcile). */
+  readonly #scoresWrittenAt = new Map<string, string>();
   #fleet: FleetIndex | undefined;
 
   constructor(options: PlacementControllerOptions) {
@@ -244,7 +248,10 @@ export class PlacementController {
 
   async reconcile(key: string): Promise<{ requeueAfterMs?: number } | void> {
     const placement = this.placements.get(key);
-    if (!placement || placement.metadata.deletionTimestamp) return;
+    if (!placement || placement.metadata.deletionTimestamp) {
+      this.#scoresWrittenAt.delete(key);
+      return;
+    }
     if (placement.metadata.annotations?.[Annotations.experimentalSchedulingDisable] === "true") return;
     const now = this.#clock.now();
     const result = schedule(placement, this.#fleetIndex(), { now, cel: this.#cel });
@@ -252,9 +259,24 @@ export class PlacementController {
     const namespace = placement.metadata.namespace ?? "";
     const name = placement.metadata.name ?? "";
     const wanted = new Set<string>();
+    // The cache may not show this controller's last status write yet; what it wrote itself
+    // counts too, so a quick second reconcile cannot slip a score update past the limit.
+    const lastScoreUpdate = [placement.status?.lastScoreUpdateTime, this.#scoresWrittenAt.get(key)]
+      .filter((time): time is string => time !== undefined)
+      .sort()
+      .at(-1);
+    const scoresWaitUntil = scoresBlockedUntil(
+      lastScoreUpdate,
+      scoreRateLimitMs(placement.spec.scoreRateLimit),
+      now,
+    );
+    let scoresWritten = false;
+    let scoresDeferred = false;
     for (const desired of result.placementDecisions) {
       wanted.add(desired.metadata.name ?? "");
-      await this.#writeDecision(desired);
+      const outcome = await this.#writeDecision(desired, scoresWaitUntil === undefined);
+      scoresWritten ||= outcome === "scores-written" || outcome === "written";
+      scoresDeferred ||= outcome === "scores-deferred";
     }
     for (const existing of this.decisions.byLabel(Labels.placement, name)) {
       if (existing.metadata.namespace !== namespace || wanted.has(existing.metadata.name ?? "")) continue;
@@ -264,10 +286,21 @@ export class PlacementController {
         if (!(error instanceof KubeApiError && error.notFound)) throw error;
       }
     }
-    await patchStatus(this.#client, placement, result.status, { fieldManager: placementFieldManager });
+    const lastScoreUpdateTime = scoresWritten ? formatTime(now) : lastScoreUpdate;
+    if (scoresWritten) this.#scoresWrittenAt.set(key, formatTime(now));
+    await patchStatus(
+      this.#client,
+      placement,
+      { ...result.status, ...(lastScoreUpdateTime ? { lastScoreUpdateTime } : {}) },
+      { fieldManager: placementFieldManager },
+    );
 
     let requeueAfterMs: number | undefined;
     if (result.requeueAt !== undefined) requeueAfterMs = Math.max(result.requeueAt - now, 0) + 100;
+    if (scoresDeferred && scoresWaitUntil !== undefined) {
+      const untilScoresMs = scoresWaitUntil - now + 100;
+      requeueAfterMs = Math.min(requeueAfterMs ?? untilScoresMs, untilScoresMs);
+    }
     if (result.warning !== undefined) {
       this.#logger.warn({ placement: key, warning: result.warning }, "placement scheduled with a warning");
       requeueAfterMs = Math.min(requeueAfterMs ?? warningRetryMs, warningRetryMs);
@@ -275,7 +308,15 @@ export class PlacementController {
     return requeueAfterMs === undefined ? undefined : { requeueAfterMs };
   }
 
-  async #writeDecision(desired: PlacementDecision): Promise<void> {
+  /**
+   * Creates or updates one PlacementDecision. A change of scores alone is written only when
+   * `scoresAllowed`, and reported as deferred otherwise.
+   */
+  async #writeDecision(
+    desired: PlacementDecision,
+    scoresAllowed: boolean,
+  ): Promise<"unchanged" | "written" | "scores-written" | "scores-deferred"> {
+    let outcome: "unchanged" | "written" | "scores-written" | "scores-deferred" = "unchanged";
     const key = `${desired.metadata.namespace ?? ""}/${desired.metadata.name ?? ""}`;
     let existing = this.decisions.get(key);
     if (!existing) {
@@ -291,7 +332,12 @@ export class PlacementController {
     }
     // Status first, labels after, as OCM does.
     const decisions = (existing.status?.decisions ?? []).map(normalizeDecision);
-    if (!isDeepStrictEqual(decisions, desired.status?.decisions ?? [])) {
+    const desiredDecisions = desired.status?.decisions ?? [];
+    const changed = !isDeepStrictEqual(decisions, desiredDecisions);
+    const onlyScores = changed && !decisionsChangedBeyondScores(decisions, desiredDecisions);
+    if (onlyScores && !scoresAllowed) outcome = "scores-deferred";
+    else if (changed) {
+      outcome = onlyScores ? "scores-written" : "written";
       const updated = await patchStatus(
         this.#client,
         { ...existing, status: { decisions } },
@@ -308,6 +354,7 @@ export class PlacementController {
         { fieldManager: placementFieldManager },
       );
     }
+    return outcome;
   }
 }
 

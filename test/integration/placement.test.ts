@@ -166,9 +166,13 @@ describe("placement controller", () => {
       namespace: "default",
       name: "eu-decision-1",
     });
+    // The same clusters for the same reasons. Scores may lag: they are rewritten at most once
+    // per scoreRateLimit (the next test).
+    const withoutScores = (decisions: { clusterName: string; reason: string }[] = []) =>
+      decisions.map(({ clusterName, reason }) => ({ clusterName, reason }));
     assert.deepEqual(
-      explanation.placementDecisions.map((pd) => pd.status?.decisions),
-      [written.status?.decisions],
+      explanation.placementDecisions.map((pd) => withoutScores(pd.status?.decisions)),
+      [withoutScores(written.status?.decisions)],
     );
     assert.equal(explanation.status.numberOfSelectedClusters, 2);
     const us = explanation.clusters.find((cluster) => cluster.name === "us-1");
@@ -178,6 +182,33 @@ describe("placement controller", () => {
       explanation.clusters.filter((cluster) => cluster.selected).map((cluster) => cluster.name),
       ["eu-1", "eu-2"],
     );
+  });
+
+  test("scores change at most once per scoreRateLimit, while the clusters decided change at once", async () => {
+    const placement = await client.get<Placement>(placementRef("eu"));
+    assert.ok(placement.status?.lastScoreUpdateTime, "the first write recorded lastScoreUpdateTime");
+    const scores = async () =>
+      (
+        await client.get<PlacementDecision>({
+          apiVersion: "cluster.open-cluster-management.io/v1beta1",
+          kind: "PlacementDecision",
+          namespace: "default",
+          name: "eu-decision-1",
+        })
+      ).status?.decisions.map((decision) => decision.score ?? 0);
+    // Steady now scores eu-1 and eu-2 as already decided (the first write could not), but the
+    // default limit of a minute has not passed: the written scores stay as they were.
+    const explained = await explainLive(client, "default", "eu", Date.now());
+    const explainedScores = explained.placementDecisions[0]!.status!.decisions.map(
+      (decision) => decision.score ?? 0,
+    );
+    assert.notDeepEqual(await scores(), explainedScores);
+    // A shorter limit lets them through.
+    await client.patch(placementRef("eu"), "merge", { spec: { scoreRateLimit: "1s" } });
+    await eventually(async () => assert.deepEqual(await scores(), explainedScores), {
+      what: "scores refreshed",
+    });
+    await client.patch(placementRef("eu"), "merge", { spec: { scoreRateLimit: "1m" } });
   });
 
   test("a new claim on a cluster moves the decision", async () => {
