@@ -725,10 +725,22 @@ function createObject(
     reason: ConfigurationPolicyReasons.creationError,
     message: `${mapping.resource} ${id} is missing, and cannot be created, reason: \`${error}\``,
   });
-  if (mapping.namespaced && !ctx.reader.namespaces().some((info) => info.name === namespace)) {
+  // Enforcement runs the object templates in order, so a namespace an earlier template
+  // creates exists by the time a later one creates objects in it.
+  const namespacePlanned =
+    mapping.namespaced &&
+    ctx.changes.some(
+      (change) => change.action === "create" && change.kind === "Namespace" && change.name === namespace,
+    );
+  if (
+    mapping.namespaced &&
+    !namespacePlanned &&
+    !ctx.reader.namespaces().some((info) => info.name === namespace)
+  ) {
     return failure(`namespaces "${namespace}" not found`);
   }
-  const dryRun = ctx.reader.dryRunCreate?.(mapping, desired);
+  // A server cannot dry-run a create into a namespace that does not exist yet.
+  const dryRun = namespacePlanned ? undefined : ctx.reader.dryRunCreate?.(mapping, desired);
   if (dryRun && "error" in dryRun) return failure(dryRun.error.message);
   ctx.changes.push({ action: "create", ...refOf(mapping, desired), object: clone(desired) });
   return {

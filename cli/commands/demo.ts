@@ -23,6 +23,7 @@ import { installCrds } from "../install.ts";
 import { acceptCluster } from "./accept.ts";
 import { explainLive, renderTable } from "./explain.ts";
 import { clustersTable } from "./get.ts";
+import { evaluateAgainstServer, readPolicies } from "./policy.ts";
 import { joinCluster } from "./join.ts";
 import { defaultLocalDir, localUp, parseCount, printReach } from "./local.ts";
 
@@ -57,6 +58,19 @@ async function waitForFleet(
       throw new Error(`the fleet did not come up within ${timeoutMs / 1000} s (${progress})`);
     await sleep(1000);
   }
+}
+
+/** The same policies with remediationAction inform: what holds now, changing nothing. */
+function asInform(policies: ReturnType<typeof readPolicies>): ReturnType<typeof readPolicies> {
+  return {
+    ...policies,
+    work: policies.work.map((work) => {
+      const policy = work.configurationPolicy;
+      if (!policy) return work;
+      const spec = { ...(policy.spec as Record<string, unknown>), remediationAction: "inform" };
+      return { ...work, configurationPolicy: { ...policy, spec } };
+    }),
+  };
 }
 
 /** Regions the demo gives its clusters, as the claim `region.open-cluster-management.io`. */
@@ -135,7 +149,7 @@ export function registerDemo(program: Command): void {
         await ensureBootstrapIdentity(hub, endpoint);
         const token = await mintBootstrapToken(hub);
 
-        log("[2/5] bosun hub: the hub controllers, in the background");
+        log("[2/6] bosun hub: the hub controllers, in the background");
         const metricsPort = await freePort();
         const hubProcess = await startBackground(dir, "hub-controllers", [
           "hub",
@@ -148,7 +162,7 @@ export function registerDemo(program: Command): void {
           `  pid ${hubProcess.pid}, log ${hubProcess.logFile}, metrics http://127.0.0.1:${metricsPort}/metrics`,
         );
 
-        log("[3/5] bosun join on every managed cluster (an agent each, in the background)");
+        log("[3/6] bosun join on every managed cluster (an agent each, in the background)");
         for (const [index, cluster] of clusters.entries()) {
           await ensureRegionClaim(cluster.kubeconfigPath, demoRegions[index % demoRegions.length]!);
           await joinCluster(
@@ -168,7 +182,7 @@ export function registerDemo(program: Command): void {
           );
         }
 
-        log("[4/5] bosun accept on the hub");
+        log("[4/6] bosun accept on the hub");
         for (const cluster of clusters) {
           const result = await acceptCluster(hub, cluster.name, { waitMs: 120_000 });
           log(`  ${cluster.name}: approved ${result.approved.join(", ")}`);
@@ -181,12 +195,39 @@ export function registerDemo(program: Command): void {
         );
         log(`\n${clustersTable(fleet)}\n`);
 
-        log("[5/5] a Placement by claim (examples/placement-eu.yaml)");
+        log("[5/6] a Placement by claim (examples/placement-eu.yaml)");
         const selected = await applyExamplePlacement(hub);
         log(`  default/eu-clusters selects: ${selected.join(", ") || "(none)"}\n`);
         log("  bosun explain placement eu-clusters -n default:");
         const explanation = await explainLive(hub, "default", "eu-clusters", Date.now());
         for (const line of renderTable(explanation).split("\n")) log(`    ${line}`);
+
+        log(
+          "\n[6/6] bosun policy evaluate on each selected cluster (examples/policy-baseline.yaml; read-only)",
+        );
+        const policyFile = join(examplesDir, "policy-baseline.yaml");
+        const policies = readPolicies(await readFile(policyFile, "utf8"), policyFile);
+        for (const name of selected) {
+          const member = clusters.find((cluster) => cluster.name === name);
+          if (!member) continue;
+          const client = await KubeClient.fromFile(member.kubeconfigPath);
+          try {
+            const now = new Date().toISOString().replace(/\.\d+Z$/, "Z");
+            // How the cluster stands now (as inform reports it), then what enforce would change.
+            const current = await evaluateAgainstServer(asInform(policies), client, now);
+            for (const result of current.results) log(`  ${name}: ${result.message}`);
+            const enforced = await evaluateAgainstServer(policies, client, now);
+            for (const result of enforced.results) {
+              for (const change of result.changes) {
+                log(
+                  `    enforce would ${change.action} ${change.kind} ${change.namespace ? `${change.namespace}/` : ""}${change.name}`,
+                );
+              }
+            }
+          } finally {
+            client.close();
+          }
+        }
       } finally {
         hub.close();
       }

@@ -642,6 +642,20 @@ describe("enforce mode plans the changes OCM would make", () => {
       changes: ["create Pod default/web"],
     },
     {
+      name: "a namespace an earlier template creates receives a later template's objects",
+      spec: `
+remediationAction: enforce
+object-templates:
+  - complianceType: musthave
+    objectDefinition: {apiVersion: v1, kind: Namespace, metadata: {name: shop}}
+  - complianceType: musthave
+    objectDefinition: {apiVersion: v1, kind: ConfigMap, metadata: {name: settings, namespace: shop}}
+`,
+      message:
+        "Compliant; notification - namespaces [shop] was created successfully; notification - configmaps [settings] was created successfully in namespace shop",
+      changes: ["create Namespace /shop", "create ConfigMap shop/settings"],
+    },
+    {
       name: "a create in a namespace that does not exist fails",
       spec: podTemplate("musthave", "name: web, namespace: nope").replace("inform", "enforce"),
       message:
