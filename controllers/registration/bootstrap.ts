@@ -7,6 +7,7 @@ import { Csr, HubInfo, Labels, LabelValues, Namespaces, RBAC, Secrets } from "..
 import { applyServerSide } from "../../runtime/apply.ts";
 import type { KubeClient } from "../../runtime/kube/client.ts";
 import type { Unstructured } from "../../runtime/kube/types.ts";
+import { managedClusterAdmissionBinding, managedClusterAdmissionPolicy } from "./admission.ts";
 import { bootstrapClusterRole, bootstrapServiceAccountBinding, sharedClusterRoles } from "./rbac.ts";
 
 export const setupFieldManager = "bosun-init";
@@ -52,6 +53,9 @@ export async function ensureBootstrapIdentity(client: KubeClient, hub: HubEndpoi
   await apply(bootstrapClusterRole());
   await apply(bootstrapServiceAccountBinding(Namespaces.operator, HubInfo.bootstrapServiceAccount));
   for (const role of sharedClusterRoles()) await apply(role);
+  // Enforced by the API server from the start, before any hub controller runs.
+  await apply(managedClusterAdmissionPolicy());
+  await apply(managedClusterAdmissionBinding());
   await apply({
     apiVersion: "v1",
     kind: "ConfigMap",

@@ -29,6 +29,7 @@ import { Informer } from "../../runtime/informer.ts";
 import type { KubeClient } from "../../runtime/kube/client.ts";
 import { objectKey, splitKey, type KubeObject, type Unstructured } from "../../runtime/kube/types.ts";
 import { patchStatus } from "../../runtime/status.ts";
+import { managedClusterAdmissionBinding, managedClusterAdmissionPolicy } from "./admission.ts";
 import { desiredTaints, judgeLease, leaseStoppedCondition } from "./availability.ts";
 import {
   boundCondition,
@@ -161,10 +162,17 @@ export class RegistrationControllers {
     return [this.clusters, this.leases, this.csrs, this.sets, this.bindings] as Informer<KubeObject>[];
   }
 
-  /** Installs what every hub needs before clusters arrive: the shared ClusterRoles and the built-in sets. */
+  /**
+   * Installs what every hub needs before clusters arrive: the shared ClusterRoles, the
+   * ManagedCluster admission policy and the built-in sets.
+   */
   async ensureHubDefaults(): Promise<void> {
-    for (const role of sharedClusterRoles()) {
-      await applyServerSide(this.#client, role, { fieldManager: registrationFieldManager, force: true });
+    for (const object of [
+      ...sharedClusterRoles(),
+      managedClusterAdmissionPolicy(),
+      managedClusterAdmissionBinding(),
+    ]) {
+      await applyServerSide(this.#client, object, { fieldManager: registrationFieldManager, force: true });
     }
     for (const set of builtInClusterSets()) {
       try {

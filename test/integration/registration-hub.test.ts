@@ -13,6 +13,7 @@ import { stringify } from "yaml";
 import { Csr, Finalizers, Labels, Lease, Taints } from "../../api/constants.ts";
 import type { ManagedCluster } from "../../api/types/cluster.ts";
 import { acceptCluster } from "../../cli/commands/accept.ts";
+import { applyServerSide } from "../../runtime/apply.ts";
 import { installCrds } from "../../cli/install.ts";
 import {
   ensureBootstrapIdentity,
@@ -120,6 +121,53 @@ describe("hub registration", () => {
         "client-key-data": Buffer.from(issued.key.keyPem).toString("base64"),
       }),
     );
+  }
+
+  /** Adds rules to the ClusterRole bound to ServiceAccount default/<name>. */
+  async function grantRole(name: string, rules: object[]): Promise<void> {
+    const existing = await admin.getOrUndefined<Unstructured>({
+      apiVersion: "rbac.authorization.k8s.io/v1",
+      kind: "ClusterRole",
+      name,
+    });
+    const role = {
+      apiVersion: "rbac.authorization.k8s.io/v1",
+      kind: "ClusterRole",
+      metadata: { name },
+      rules: [...((existing?.rules as object[]) ?? []), ...rules],
+    };
+    await applyServerSide(admin, role, { fieldManager: "test", force: true });
+  }
+
+  /** A client for ServiceAccount default/<name>, bound to a ClusterRole with `rules`. */
+  async function clientWithRole(name: string, rules: object[]): Promise<KubeClient> {
+    await applyServerSide(
+      admin,
+      { apiVersion: "v1", kind: "ServiceAccount", metadata: { name, namespace: "default" } },
+      { fieldManager: "test" },
+    );
+    if (rules.length > 0) await grantRole(name, rules);
+    await applyServerSide(
+      admin,
+      {
+        apiVersion: "rbac.authorization.k8s.io/v1",
+        kind: "ClusterRoleBinding",
+        metadata: { name },
+        roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "ClusterRole", name },
+        subjects: [{ kind: "ServiceAccount", name, namespace: "default" }],
+      },
+      { fieldManager: "test", force: true },
+    );
+    const { status } = await admin.request<{ status: { token: string } }>({
+      method: "POST",
+      path: `/api/v1/namespaces/default/serviceaccounts/${name}/token`,
+      body: {
+        apiVersion: "authentication.k8s.io/v1",
+        kind: "TokenRequest",
+        spec: { expirationSeconds: 3600 },
+      },
+    });
+    return KubeClient.fromString(kubeconfigWith(fixture.plane.server, caPem, { token: status.token }));
   }
 
   before(async () => {
@@ -290,6 +338,93 @@ describe("hub registration", () => {
     } finally {
       agent.close();
     }
+  });
+
+  test("admission: an agent cannot change its acceptance, taints, lease or labels; accepting needs managedclusters/accept", async () => {
+    const agent = await agentClient("c1");
+    try {
+      // The agent may update (PUT) its own ManagedCluster, as OCM's RBAC allows, not patch it.
+      const update = async (change: (cluster: ManagedCluster) => void) => {
+        const current = await agent.get<ManagedCluster>(clusterRef("c1"));
+        change(current);
+        return agent.replace(current);
+      };
+      const rejected = async (change: (cluster: ManagedCluster) => void, message: RegExp) =>
+        assert.rejects(update(change), (error: unknown) => {
+          assert.ok(
+            error instanceof KubeApiError && (error.status === 403 || error.status === 422),
+            String(error),
+          );
+          assert.match(error.message, message);
+          return true;
+        });
+      const agentRule = /agent may not change spec\.hubAcceptsClient, spec\.taints/;
+      await eventually(() =>
+        rejected((cluster) => (cluster.spec = { ...cluster.spec, taints: [] }), agentRule),
+      );
+      await rejected((cluster) => (cluster.spec = { ...cluster.spec, leaseDurationSeconds: 5 }), agentRule);
+      await rejected(
+        (cluster) =>
+          (cluster.metadata.labels = { ...cluster.metadata.labels, [Labels.clusterSet]: "global" }),
+        /agent may not change|cannot add ManagedCluster c1/,
+      );
+      // What OCM's agent does update is still allowed.
+      await update(
+        (cluster) =>
+          (cluster.spec = {
+            ...cluster.spec,
+            managedClusterClientConfigs: [{ url: "https://c1.example.com:6443" }],
+          }),
+      );
+    } finally {
+      agent.close();
+    }
+
+    // An operator who may update ManagedClusters, but not managedclusters/accept, cannot accept.
+    const operator = await clientWithRole("cluster-operator", [
+      {
+        apiGroups: ["cluster.open-cluster-management.io"],
+        resources: ["managedclusters"],
+        verbs: ["get", "create", "update", "patch"],
+      },
+    ]);
+    try {
+      await operator.create({
+        apiVersion: "cluster.open-cluster-management.io/v1",
+        kind: "ManagedCluster",
+        metadata: { name: "c9" },
+        spec: { hubAcceptsClient: false },
+      });
+      await assert.rejects(
+        operator.patch(clusterRef("c9"), "merge", { spec: { hubAcceptsClient: true } }),
+        (error: unknown) => {
+          assert.ok(error instanceof KubeApiError);
+          assert.match(
+            error.message,
+            /cannot accept ManagedCluster c9: setting spec\.hubAcceptsClient needs update on managedclusters\/accept/,
+          );
+          return true;
+        },
+      );
+    } finally {
+      operator.close();
+    }
+    await grantRole("cluster-operator", [
+      {
+        apiGroups: ["register.open-cluster-management.io"],
+        resources: ["managedclusters/accept"],
+        verbs: ["update"],
+      },
+    ]);
+    const accepting = await clientWithRole("cluster-operator", []);
+    try {
+      await eventually(() =>
+        accepting.patch(clusterRef("c9"), "merge", { spec: { hubAcceptsClient: true } }),
+      );
+    } finally {
+      accepting.close();
+    }
+    await admin.delete(clusterRef("c9"));
   });
 
   test("renewals made with the agent's own certificate are approved; one claiming another cluster never is", async () => {
