@@ -3,7 +3,7 @@
 // it), and the merge is compared with the existing value. Lists match order-insensitively,
 // template items describe existing items partially, and items with the same `name` merge.
 import { clone, goSprint, goTypeName, isObject, type Json, type JsonObject } from "./gofmt.ts";
-import { parseQuantity, quantitiesEqual } from "./quantity.ts";
+import { quantitiesEqual, tryParseQuantity } from "../api/quantity.ts";
 
 export type ComplianceKind = "musthave" | "mustonlyhave" | "mustnothave";
 
@@ -94,7 +94,7 @@ function fieldsEquivalent(
       if (!nested.equal) return DIFFERENT;
       missing ||= nested.missing;
     } else if (typeof mergedValue === "string") {
-      const quantity = parseQuantity(mergedValue);
+      const quantity = tryParseQuantity(mergedValue);
       if (!quantity) {
         if (!present) {
           if (zeroValueEqualsNil && mergedValue === "") {
@@ -106,7 +106,7 @@ function fieldsEquivalent(
         if (goSprint(existingValue) !== mergedValue) return DIFFERENT;
       } else {
         if (typeof existingValue !== "string") return DIFFERENT;
-        const existingQuantity = parseQuantity(existingValue);
+        const existingQuantity = tryParseQuantity(existingValue);
         if (!existingQuantity || !quantitiesEqual(existingQuantity, quantity)) return DIFFERENT;
       }
     } else if (existingValue === undefined || existingValue === null) {

@@ -8,30 +8,14 @@ import type { Logger } from "pino";
 import { systemClock, type Clock } from "./clock.ts";
 import { isKubeApiError } from "./errors.ts";
 import { jittered } from "./jitter.ts";
+import type { Lease, LeaseSpec } from "../api/types/kube.ts";
 import type { KubeClient, RequestSpec } from "./kube/client.ts";
-import type { ObjectMeta } from "./kube/types.ts";
 import type { HealthCheck } from "./server.ts";
 
 /** client-go's JitterFactor: every wait of retryPeriod lasts between 1 and 2.2 times it. */
 export const leaderElectionJitterFactor = 1.2;
 
-export interface LeaseSpec {
-  holderIdentity?: string;
-  leaseDurationSeconds?: number;
-  /** MicroTime. */
-  acquireTime?: string;
-  /** MicroTime. */
-  renewTime?: string;
-  leaseTransitions?: number;
-  [field: string]: unknown;
-}
-
-export interface Lease {
-  apiVersion: "coordination.k8s.io/v1";
-  kind: "Lease";
-  metadata: ObjectMeta;
-  spec?: LeaseSpec;
-}
+export type { Lease, LeaseSpec } from "../api/types/kube.ts";
 
 /** The part of a Lease that leader election reads and writes. */
 export interface LeaderElectionRecord {

@@ -3,6 +3,7 @@ export type * from "./cluster.ts";
 export type * from "./placement.ts";
 export type * from "./work.ts";
 export type * from "./policy.ts";
+export type * from "./kube.ts";
 
 import type {
   AddOnPlacementScore,

@@ -12,7 +12,7 @@ import {
 } from "../../api/constants.ts";
 import type { ManagedCluster, ManagedClusterSet } from "../../api/types/cluster.ts";
 import type { ConditionUpdate } from "../../runtime/conditions.ts";
-import { compileLabelSelector } from "../../policies/labels.ts";
+import { compileLabelSelector, matchesLabels } from "../../api/selectors.ts";
 
 /** The clusters of a set, by its selector type; an error names the offending field. */
 export function clusterSetMembers(
@@ -25,14 +25,11 @@ export function clusterSetMembers(
     return clusters.filter((cluster) => cluster.metadata.labels?.[Labels.clusterSet] === set.metadata.name);
   }
   if (type === ClusterSetSelectorTypes.labelSelector) {
-    try {
-      const matches = compileLabelSelector(selector?.labelSelector ?? {});
-      return clusters.filter((cluster) => matches(cluster.metadata.labels));
-    } catch (error) {
-      return new Error(`spec.clusterSelector.labelSelector is invalid: ${(error as Error).message}`, {
-        cause: error,
-      });
+    const compiled = compileLabelSelector(selector?.labelSelector ?? {});
+    if (!compiled.ok) {
+      return new Error(`spec.clusterSelector.labelSelector is invalid: ${compiled.error.message}`);
     }
+    return clusters.filter((cluster) => matchesLabels(compiled.selector, cluster.metadata.labels));
   }
   return new Error(`spec.clusterSelector.selectorType "${String(type)}" is not supported`);
 }

@@ -20,6 +20,7 @@ import {
   Resources,
 } from "../../api/constants.ts";
 import type { ManagedCluster, ManagedClusterSet, ManagedClusterSetBinding } from "../../api/types/cluster.ts";
+import type { Lease as LeaseObject } from "../../api/types/kube.ts";
 import { applyServerSide } from "../../runtime/apply.ts";
 import type { Clock } from "../../runtime/clock.ts";
 import { findCondition, formatTime, setCondition, type Condition } from "../../runtime/conditions.ts";
@@ -64,10 +65,6 @@ export interface RegistrationOptions {
   registry: Registry;
   /** CSR requesters (spec.username) whose bootstrap CSRs are approved and clusters accepted without `bosun accept`. */
   autoApprovedUsers?: readonly string[];
-}
-
-interface LeaseObject extends KubeObject {
-  spec?: { holderIdentity?: string; renewTime?: string; leaseDurationSeconds?: number };
 }
 
 export class RegistrationControllers {

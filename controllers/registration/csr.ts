@@ -4,31 +4,11 @@
 import "reflect-metadata";
 import * as x509 from "@peculiar/x509";
 import { Csr, Labels } from "../../api/constants.ts";
+import type { CertificateSigningRequest } from "../../api/types/kube.ts";
 import { formatTime } from "../../runtime/conditions.ts";
 import type { KubeClient } from "../../runtime/kube/client.ts";
 
-export interface CertificateSigningRequest {
-  apiVersion: "certificates.k8s.io/v1";
-  kind: "CertificateSigningRequest";
-  metadata: {
-    name?: string;
-    labels?: Record<string, string>;
-    resourceVersion?: string;
-    creationTimestamp?: string;
-  };
-  spec: {
-    request: string;
-    signerName: string;
-    usages?: string[];
-    username?: string;
-    groups?: string[];
-    expirationSeconds?: number;
-  };
-  status?: {
-    conditions?: { type: string; status: string; reason?: string; message?: string }[];
-    certificate?: string;
-  };
-}
+export type { CertificateSigningRequest };
 
 export interface RequestSubject {
   commonName: string;

@@ -2,11 +2,12 @@
 // certificate is still good, when to rotate it, and when to stop asking.
 import { Annotations, Csr, CsrConditionTypes, Labels, SecretKeys, csrSubject } from "../../api/constants.ts";
 import type { ClientConfig } from "../../api/types/cluster.ts";
+import type { CertificateSigningRequest } from "../../api/types/kube.ts";
 import { certificateMatchesKey, readCertificate, type CertificateInfo, type Subject } from "./certificate.ts";
 import { hubEndpoint, sameEndpoint, type HubEndpoint } from "./kubeconfig.ts";
 
-export const csrApiVersion = "certificates.k8s.io/v1";
-export const csrKind = "CertificateSigningRequest";
+export const csrApiVersion: CertificateSigningRequest["apiVersion"] = "certificates.k8s.io/v1";
+export const csrKind: CertificateSigningRequest["kind"] = "CertificateSigningRequest";
 
 /** The characters Kubernetes uses for random name suffixes (no vowels, no look-alikes). */
 const agentNameAlphabet = "bcdfghjklmnpqrstvwxz2456789";
@@ -34,30 +35,7 @@ export function validateExpirationSeconds(value: number): number {
   return value;
 }
 
-export interface CertificateSigningRequest {
-  apiVersion: typeof csrApiVersion;
-  kind: typeof csrKind;
-  metadata: {
-    name?: string;
-    generateName?: string;
-    labels?: Record<string, string>;
-    resourceVersion?: string;
-    creationTimestamp?: string;
-  };
-  spec: {
-    request: string;
-    signerName: string;
-    usages: string[];
-    expirationSeconds?: number;
-    username?: string;
-    groups?: string[];
-  };
-  status?: {
-    conditions?: { type: string; status: string; reason?: string; message?: string }[];
-    certificate?: string;
-  };
-  [field: string]: unknown;
-}
+export type { CertificateSigningRequest };
 
 export function certificateSigningRequest(
   clusterName: string,

@@ -13,7 +13,7 @@ import {
 import type { ClusterClaim, ManagedClusterClaim, ManagedClusterStatus } from "../../api/types/cluster.ts";
 import type { ResourceList } from "../../api/types/meta.ts";
 import { findCondition, setCondition, type ConditionUpdate } from "../../runtime/conditions.ts";
-import { addQuantities, formatQuantity, parseQuantity, type ParsedQuantity } from "./quantity.ts";
+import { addQuantities, formatQuantity, parseQuantity, type Quantity } from "../../api/quantity.ts";
 
 /** OCM's message for a healthy managed API server. */
 export const availableMessage = "Managed cluster is available";
@@ -38,14 +38,15 @@ export interface NodeResources {
 
 /** Sums node capacity over all nodes and allocatable over schedulable nodes. */
 export function sumNodeResources(nodes: readonly Node[]): NodeResources {
-  const capacity = new Map<string, ParsedQuantity>();
-  const allocatable = new Map<string, ParsedQuantity>();
+  const capacity = new Map<string, Quantity>();
+  const allocatable = new Map<string, Quantity>();
   const problems: string[] = [];
-  const add = (into: Map<string, ParsedQuantity>, list: ResourceList | undefined, where: string) => {
+  const add = (into: Map<string, Quantity>, list: ResourceList | undefined, where: string) => {
     for (const [name, value] of Object.entries(list ?? {})) {
-      let parsed: ParsedQuantity;
+      let parsed: Quantity;
       try {
-        parsed = parseQuantity(value);
+        // Read as the API server's JSON decoding reads it: surrounding spaces do not count.
+        parsed = parseQuantity(String(value).trim());
       } catch (error) {
         problems.push(`${where}[${JSON.stringify(name)}]: ${(error as Error).message}`);
         continue;
@@ -60,7 +61,7 @@ export function sumNodeResources(nodes: readonly Node[]): NodeResources {
     if (node.spec?.unschedulable) continue;
     add(allocatable, node.status?.allocatable, `node ${name}: allocatable`);
   }
-  const format = (sums: Map<string, ParsedQuantity>) =>
+  const format = (sums: Map<string, Quantity>) =>
     Object.fromEntries(
       [...sums].sort(([a], [b]) => a.localeCompare(b)).map(([k, v]) => [k, formatQuantity(v)]),
     );

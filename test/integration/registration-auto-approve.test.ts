@@ -46,7 +46,7 @@ async function agentCsr(cluster: string): Promise<CertificateSigningRequest> {
   return {
     apiVersion: "certificates.k8s.io/v1",
     kind: "CertificateSigningRequest",
-    metadata: { generateName: `${cluster}-`, labels: { [Labels.clusterName]: cluster } } as never,
+    metadata: { generateName: `${cluster}-`, labels: { [Labels.clusterName]: cluster } },
     spec: {
       request: Buffer.from(request.toString("pem")).toString("base64"),
       signerName: Csr.signerName,

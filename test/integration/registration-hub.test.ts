@@ -65,7 +65,7 @@ async function csrFor(
   return {
     apiVersion: "certificates.k8s.io/v1",
     kind: "CertificateSigningRequest",
-    metadata: { generateName: `${labelCluster}-`, labels: { [Labels.clusterName]: labelCluster } } as never,
+    metadata: { generateName: `${labelCluster}-`, labels: { [Labels.clusterName]: labelCluster } },
     spec: {
       request: Buffer.from(request.toString("pem")).toString("base64"),
       signerName: Csr.signerName,

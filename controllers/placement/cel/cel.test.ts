@@ -3,7 +3,6 @@ import { describe, it } from "node:test";
 import { cluster, addOnScore } from "../scheduler/testing.ts";
 import { PlacementCel, type ScoreLookup } from "./environment.ts";
 import { normalizeSemver, parseSemver, compareSemver, type Semver } from "./semver.ts";
-import { parseQuantity } from "./quantity.ts";
 
 const subject = cluster("c1", {
   labels: { env: "prod", tier: "gold" },
@@ -56,7 +55,9 @@ describe("CEL environment: expressions that match", () => {
       "quantity('1Gi').add(quantity('1Gi')) == quantity('2Gi') && quantity('3').sub(1) == quantity('2')",
     ],
     ["quantity sign/isInteger", "quantity('-1').sign() == -1 && quantity('1.5').isInteger() == false"],
-    ["quantity approximate", "quantity('3800m').asApproximateFloat() == 3.8"],
+    // Kubernetes multiplies the digits by the power of ten in float64: 3800 × 0.001.
+    ["quantity approximate", "quantity('3800m').asApproximateFloat() == 3.8000000000000003"],
+    ["quantity huge exponent", "isQuantity('1e999') && quantity('1e999').isGreaterThan(quantity('1E'))"],
     ["isQuantity", "isQuantity('1Gi') && !isQuantity('1 Gi')"],
     ["lists isSorted", "[1, 2, 2, 3].isSorted() && !['b', 'a'].isSorted()"],
     ["lists sum", "[1, 2, 3].sum() == 6 && [0.5, 1.5].sum() == 2.0 && [].sum() == 0"],
@@ -67,8 +68,14 @@ describe("CEL environment: expressions that match", () => {
     ["regex findAll limit", "'a1b22c333'.findAll('[0-9]+', 2) == ['1', '22']"],
     ["regex inline flag", "'ABC'.find('(?i)b') == 'B'"],
     // Exponential for a backtracking engine on this input; the linear engine answers first.
-    ["regex without a match never backtracks", "'aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa!'.find('(a+)+$') == ''"],
-    ["findAll stops when no further match exists", "'ab aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa!'.findAll('(a+)+b') == ['ab']"],
+    [
+      "regex without a match never backtracks",
+      "'aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa!'.find('(a+)+$') == ''",
+    ],
+    [
+      "findAll stops when no further match exists",
+      "'ab aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa!'.findAll('(a+)+b') == ['ab']",
+    ],
     ["matches", "managedCluster.metadata.name.matches('^c[0-9]$')"],
     [
       "strings ext",
@@ -189,28 +196,4 @@ describe("semver", () => {
   ];
   for (const [input, want] of normalized)
     it(`normalizes ${input}`, () => assert.equal(normalizeSemver(input), want));
-});
-
-describe("quantity", () => {
-  const cases: [string, bigint, number][] = [
-    ["1", 1_000_000_000n, 1],
-    ["500m", 500_000_000n, 0.5],
-    ["1Ki", 1024_000_000_000n, 1024],
-    ["1.5Gi", 1_610_612_736_000_000_000n, 1610612736],
-    ["2e3", 2_000_000_000_000n, 2000],
-    ["1n", 1n, 1e-9],
-    ["-2k", -2_000_000_000_000n, -2000],
-    [".5", 500_000_000n, 0.5],
-  ];
-  for (const [text, nanos, approximate] of cases) {
-    it(text, () => {
-      const q = parseQuantity(text);
-      assert.ok(typeof q !== "string");
-      assert.equal(q.nanos, nanos);
-      assert.equal(q.approximate, approximate);
-    });
-  }
-  for (const bad of ["", "1 Gi", "1Gb", "abc", "1e999"]) {
-    it(`rejects ${JSON.stringify(bad)}`, () => assert.equal(typeof parseQuantity(bad), "string"));
-  }
 });

@@ -1,7 +1,7 @@
 // The ResourceAllocatableCPU and ResourceAllocatableMemory prioritizers: clusters with more
 // allocatable resource score higher, scaled between the least (-100) and the most (100).
 import type { ManagedCluster } from "../../../api/types/cluster.ts";
-import { parseQuantity } from "../cel/quantity.ts";
+import { quantityToNumber, tryParseQuantity } from "../../../api/quantity.ts";
 import type { PluginContext, PrioritizerResult } from "./types.ts";
 
 /** OCM's formula, in float64 and truncated toward zero: (80 - 50) / 50 scores 19, not 20. */
@@ -14,8 +14,8 @@ function allocatable(cluster: ManagedCluster, resource: string): number | undefi
   const alloc = cluster.status?.allocatable?.[resource];
   const capacity = cluster.status?.capacity?.[resource];
   if (alloc === undefined || capacity === undefined) return undefined;
-  const parsed = parseQuantity(alloc);
-  return typeof parsed === "string" ? undefined : parsed.approximate;
+  const parsed = tryParseQuantity(String(alloc));
+  return parsed && quantityToNumber(parsed);
 }
 
 export function resourceAllocatable(

@@ -5,7 +5,6 @@ import { filepathMatch } from "../../../policies/glob.ts";
 import { goFloat, goSprint } from "../../../policies/gofmt.ts";
 import { toYamlV2, toYamlV3 } from "../../../policies/goyaml.ts";
 import { compileLabelSelector, parseLabelSelector } from "../../../policies/labels.ts";
-import { parseQuantity, quantitiesEqual } from "../../../policies/quantity.ts";
 import { parseKubeYaml } from "../../../policies/yaml.ts";
 
 describe("goSprint renders values as Go's fmt.Sprint of decoded JSON", () => {
@@ -27,25 +26,6 @@ describe("goSprint renders values as Go's fmt.Sprint of decoded JSON", () => {
     assert.equal(goFloat(0.00001), "1e-05");
     assert.equal(goFloat(123456.7), "123456.7");
   });
-});
-
-describe("Kubernetes quantities compare by value", () => {
-  const equal: [string, string][] = [
-    ["1Gi", "1024Mi"],
-    ["1", "1000m"],
-    ["1e3", "1k"],
-    ["0.5", "500m"],
-    ["+2", "2"],
-    [".5Gi", "512Mi"],
-  ];
-  for (const [a, b] of equal) {
-    it(`${a} == ${b}`, () => assert.ok(quantitiesEqual(parseQuantity(a)!, parseQuantity(b)!)));
-  }
-  it("distinguishes different amounts", () =>
-    assert.ok(!quantitiesEqual(parseQuantity("1Gi")!, parseQuantity("1G")!)));
-  for (const text of ["", "abc", "1Xi", "Mi", "1 Gi", "e8", "1.2.3"]) {
-    it(`"${text}" is not a quantity`, () => assert.equal(parseQuantity(text), undefined));
-  }
 });
 
 describe("filepathMatch follows Go's filepath.Match", () => {
