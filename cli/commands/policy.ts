@@ -57,18 +57,22 @@ function label(file: string, index: number): string {
   return `${file}: document ${index}`;
 }
 
+/** The YAML documents of a file, read as kubectl reads them; a parse error names the file. */
+function parseDocuments(text: string, file: string): ReturnType<typeof parseKubeYaml> {
+  try {
+    return parseKubeYaml(text);
+  } catch (error) {
+    if (error instanceof YamlError) throw new DocumentError(`${file}: ${error.message}`, { cause: error });
+    throw error;
+  }
+}
+
 /** Reads the policy documents: ConfigurationPolicies and Policies. Throws DocumentError. */
 export function readPolicies(
   text: string,
   file: string,
 ): { work: Work[]; skipped: EvaluationReport["skipped"] } {
-  let documents;
-  try {
-    documents = parseKubeYaml(text);
-  } catch (error) {
-    if (error instanceof YamlError) throw new DocumentError(`${file}: ${error.message}`, { cause: error });
-    throw error;
-  }
+  const documents = parseDocuments(text, file);
   const work: Work[] = [];
   const skipped: EvaluationReport["skipped"] = [];
   for (const document of documents) {
@@ -118,13 +122,7 @@ export function readPolicies(
 
 /** Reads the objects of an offline cluster. Throws DocumentError. */
 export function readCluster(text: string, file: string): MemoryCluster {
-  let documents;
-  try {
-    documents = parseKubeYaml(text);
-  } catch (error) {
-    if (error instanceof YamlError) throw new DocumentError(`${file}: ${error.message}`, { cause: error });
-    throw error;
-  }
+  const documents = parseDocuments(text, file);
   const objects: JsonObject[] = [];
   for (const document of documents) {
     const where = label(file, document.index);
