@@ -47,6 +47,15 @@ async function pendingCsrs(client: KubeClient, cluster: string): Promise<Certifi
   return items.filter(isPending);
 }
 
+async function acceptedAlready(client: KubeClient, cluster: string): Promise<boolean> {
+  const existing = await client.getOrUndefined<ManagedCluster>({
+    apiVersion: Resources.ManagedCluster.apiVersion,
+    kind: "ManagedCluster",
+    name: cluster,
+  });
+  return existing?.spec?.hubAcceptsClient === true;
+}
+
 export async function acceptCluster(
   client: KubeClient,
   cluster: string,
@@ -85,6 +94,8 @@ export async function acceptCluster(
       log(`CSR ${csr.metadata.name} approved`);
     }
     if (result.approved.length > 0 || now() >= deadline) break;
+    // Nothing to approve for a cluster accepted before (a re-run): no reason to wait.
+    if (candidates.length === 0 && (await acceptedAlready(client, cluster))) break;
     await sleep(1000);
   }
   for (const skipped of result.skipped) log(`CSR ${skipped.csr} not approved: ${skipped.reason}`);
