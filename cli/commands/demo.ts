@@ -141,7 +141,7 @@ export function registerDemo(program: Command): void {
       const hubMember = members.find((member) => member.role === "hub")!;
       const clusters = members.filter((member) => member.role === "managed");
 
-      log("\n[1/4] bosun init: hub APIs, bootstrap identity");
+      log("\n[1/6] bosun init: hub APIs, bootstrap identity");
       const hub = await KubeClient.fromFile(hubMember.kubeconfigPath);
       try {
         await installCrds(hub, "hub");
@@ -185,7 +185,9 @@ export function registerDemo(program: Command): void {
         log("[4/6] bosun accept on the hub");
         for (const cluster of clusters) {
           const result = await acceptCluster(hub, cluster.name, { waitMs: 120_000 });
-          log(`  ${cluster.name}: approved ${result.approved.join(", ")}`);
+          log(
+            `  ${cluster.name}: ${result.approved.length ? `approved ${result.approved.join(", ")}` : "accepted before"}`,
+          );
         }
         const fleet = await waitForFleet(
           hub,
