@@ -27,6 +27,8 @@ import { findCondition, formatTime, setCondition, type Condition } from "../../r
 import { Controller } from "../../runtime/controller.ts";
 import { KubeApiError, TerminalError } from "../../runtime/errors.ts";
 import { Informer } from "../../runtime/informer.ts";
+import { jittered } from "../../runtime/jitter.ts";
+import { formatMicroTime } from "../../runtime/leader.ts";
 import type { KubeClient } from "../../runtime/kube/client.ts";
 import { objectKey, splitKey, type KubeObject, type Unstructured } from "../../runtime/kube/types.ts";
 import { patchStatus } from "../../runtime/status.ts";
@@ -55,6 +57,9 @@ import {
 
 export const registrationFieldManager = "bosun-registration";
 
+/** How often a cluster's namespace and RBAC are written again though nothing changed. */
+const accessResyncMs = 10 * 60_000;
+
 // OCM sets only the reason (HubClusterAdminDenied) on a denial; this message is bosun's.
 const deniedMessage = "Denied by hub cluster admin";
 
@@ -77,6 +82,8 @@ export class RegistrationControllers {
   readonly csrs: Informer<CertificateSigningRequest>;
   readonly sets: Informer<ManagedClusterSet>;
   readonly bindings: Informer<ManagedClusterSetBinding>;
+  /** Per cluster: the acceptance its access objects were last written for, and when to write them again. */
+  readonly #accessApplied = new Map<string, { accepted: boolean; resyncAtMs: number }>();
   readonly #clusterController: Controller;
   readonly #csrController: Controller;
   readonly #setController: Controller;
@@ -208,13 +215,18 @@ export class RegistrationControllers {
 
   async reconcileCluster(name: string): Promise<{ requeueAfterMs?: number } | void> {
     const cluster = this.clusters.get(name);
+    if (!cluster || cluster.metadata.deletionTimestamp) this.#accessApplied.delete(name);
     if (!cluster) return;
     if (cluster.metadata.deletionTimestamp) return this.#cleanUpCluster(cluster);
     const now = this.#clock.now();
     const accepted = cluster.spec?.hubAcceptsClient === true;
 
     // Access first: the agent must be able to see (and, once accepted, report on) its cluster.
-    if (accepted) {
+    // Every lease renewal brings the cluster here, so the access objects are written again only
+    // when acceptance changed or a jittered resync is due, not on every reconcile.
+    const applied = this.#accessApplied.get(name);
+    const accessCurrent = applied?.accepted === accepted && now < applied.resyncAtMs;
+    if (accepted && !accessCurrent) {
       await this.#ensureNamespace(name);
       for (const object of [
         clusterRoleFor(name, true),
@@ -223,12 +235,14 @@ export class RegistrationControllers {
       ]) {
         await applyServerSide(this.#client, object, { fieldManager: registrationFieldManager, force: true });
       }
-    } else {
+    } else if (!accepted && !accessCurrent) {
       for (const object of [clusterRoleFor(name, false), clusterRoleBindingFor(name)]) {
         await applyServerSide(this.#client, object, { fieldManager: registrationFieldManager, force: true });
       }
       await this.#deleteAcceptedRoleBindings(name);
     }
+    if (!accessCurrent)
+      this.#accessApplied.set(name, { accepted, resyncAtMs: now + jittered(accessResyncMs, 0.2) });
 
     let conditions: Condition[] = cluster.status?.conditions ?? [];
     let requeueAfterMs: number | undefined;
@@ -333,7 +347,7 @@ export class RegistrationControllers {
         metadata: { name: Lease.name, namespace: cluster, labels: { [Labels.clusterName]: cluster } },
         spec: {
           holderIdentity: Lease.holderIdentity,
-          renewTime: new Date(now).toISOString().replace("Z", "000Z"),
+          renewTime: formatMicroTime(now),
         },
       });
     } catch (error) {
