@@ -319,6 +319,11 @@ export const PlacementMessages = {
   configurationsCheckPass: "Placement configurations check pass",
 } as const;
 
+export const ManagedClusterEvents = {
+  /** Warning: the cluster's agent stopped renewing its lease. */
+  availableUnknown: "AvailableUnknown",
+} as const;
+
 export const PlacementEvents = {
   decisionCreate: "DecisionCreate",
   decisionCreated: "DecisionCreated",

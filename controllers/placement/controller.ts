@@ -5,7 +5,13 @@
 import { isDeepStrictEqual } from "node:util";
 import type { Logger } from "pino";
 import type { Registry } from "prom-client";
-import { Annotations, ClusterSetSelectorTypes, Labels, Resources } from "../../api/constants.ts";
+import {
+  Annotations,
+  ClusterSetSelectorTypes,
+  Labels,
+  PlacementEvents,
+  Resources,
+} from "../../api/constants.ts";
 import type {
   AddOnPlacementScore,
   ManagedCluster,
@@ -16,6 +22,7 @@ import type { Placement, PlacementDecision } from "../../api/types/placement.ts"
 import type { Clock } from "../../runtime/clock.ts";
 import { Controller } from "../../runtime/controller.ts";
 import { KubeApiError } from "../../runtime/errors.ts";
+import { EventRecorder } from "../../runtime/events.ts";
 import { Informer } from "../../runtime/informer.ts";
 import { refOf, type KubeClient } from "../../runtime/kube/client.ts";
 import { objectKey, type KubeObject } from "../../runtime/kube/types.ts";
@@ -52,6 +59,7 @@ export class PlacementController {
   readonly decisions: Informer<PlacementDecision>;
   readonly placements: Informer<Placement>;
   readonly #controller: Controller;
+  readonly #events: EventRecorder;
   /** When this controller last wrote each placement's scores (see reconcile). */
   readonly #scoresWrittenAt = new Map<string, string>();
   #fleet: FleetIndex | undefined;
@@ -60,6 +68,12 @@ export class PlacementController {
     this.#client = options.client;
     this.#clock = options.clock;
     this.#logger = options.logger.child({ component: "placement" });
+    this.#events = new EventRecorder({
+      client: options.client,
+      component: placementFieldManager,
+      clock: options.clock,
+      logger: this.#logger,
+    });
     const informer = <T extends KubeObject>(r: { apiVersion: string; kind: string }, extra: object = {}) =>
       new Informer<T>({
         client: options.client,
@@ -272,19 +286,51 @@ export class PlacementController {
     );
     let scoresWritten = false;
     let scoresDeferred = false;
+    const eventType = result.warning === undefined ? "Normal" : "Warning";
     for (const desired of result.placementDecisions) {
-      wanted.add(desired.metadata.name ?? "");
+      const decisionName = desired.metadata.name ?? "";
+      wanted.add(decisionName);
+      const created = !this.decisions.get(`${namespace}/${decisionName}`);
       const outcome = await this.#writeDecision(desired, scoresWaitUntil === undefined);
       scoresWritten ||= outcome === "scores-written" || outcome === "written";
       scoresDeferred ||= outcome === "scores-deferred";
+      if (created) {
+        await this.#events.record(
+          placement,
+          eventType,
+          PlacementEvents.decisionCreate,
+          PlacementEvents.decisionCreated,
+        );
+      } else if (outcome === "written") {
+        await this.#events.record(
+          placement,
+          eventType,
+          PlacementEvents.decisionUpdate,
+          PlacementEvents.decisionUpdated,
+        );
+      }
     }
     for (const existing of this.decisions.byLabel(Labels.placement, name)) {
       if (existing.metadata.namespace !== namespace || wanted.has(existing.metadata.name ?? "")) continue;
       try {
         await this.#client.delete(refOf(existing));
+        await this.#events.record(
+          placement,
+          "Normal",
+          PlacementEvents.decisionDelete,
+          `PlacementDecision ${existing.metadata.name} deleted`,
+        );
       } catch (error) {
         if (!(error instanceof KubeApiError && error.notFound)) throw error;
       }
+    }
+    if (scoresWritten) {
+      await this.#events.record(
+        placement,
+        "Normal",
+        PlacementEvents.scoreUpdate,
+        scoreSummary(result.placementDecisions),
+      );
     }
     const lastScoreUpdateTime = scoresWritten ? formatTime(now) : lastScoreUpdate;
     if (scoresWritten) this.#scoresWrittenAt.set(key, formatTime(now));
@@ -356,6 +402,21 @@ export class PlacementController {
     }
     return outcome;
   }
+}
+
+/** "c1:200 c2:100 ...", by cluster name, cut at about 1000 characters as OCM does. */
+export function scoreSummary(decisions: readonly PlacementDecision[]): string {
+  const entries = decisions
+    .flatMap((pd) => pd.status?.decisions ?? [])
+    .map((d) => ({ name: d.clusterName, score: d.score ?? 0 }))
+    .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  let summary = "";
+  for (const { name, score } of entries) {
+    const part = `${summary ? " " : ""}${name}:${score}`;
+    if (summary.length + part.length > 1000) return `${summary}...`;
+    summary += part;
+  }
+  return summary;
 }
 
 /** A decision as the scheduler writes it: score omitted when 0. */

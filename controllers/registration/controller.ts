@@ -14,6 +14,7 @@ import {
   Labels,
   Lease,
   ManagedClusterConditions,
+  ManagedClusterEvents,
   ManagedClusterMessages,
   ManagedClusterReasons,
   Permissions,
@@ -26,6 +27,7 @@ import type { Clock } from "../../runtime/clock.ts";
 import { findCondition, formatTime, setCondition, type Condition } from "../../runtime/conditions.ts";
 import { Controller } from "../../runtime/controller.ts";
 import { KubeApiError, TerminalError } from "../../runtime/errors.ts";
+import { EventRecorder } from "../../runtime/events.ts";
 import { Informer } from "../../runtime/informer.ts";
 import { jittered } from "../../runtime/jitter.ts";
 import { formatMicroTime } from "../../runtime/leader.ts";
@@ -77,6 +79,7 @@ export class RegistrationControllers {
   readonly #clock: Clock;
   readonly #logger: Logger;
   readonly #autoApproved: ReadonlySet<string>;
+  readonly #events: EventRecorder;
   readonly clusters: Informer<ManagedCluster>;
   readonly leases: Informer<LeaseObject>;
   readonly csrs: Informer<CertificateSigningRequest>;
@@ -94,6 +97,12 @@ export class RegistrationControllers {
     this.#clock = options.clock;
     this.#logger = options.logger.child({ component: "registration" });
     this.#autoApproved = new Set(options.autoApprovedUsers ?? []);
+    this.#events = new EventRecorder({
+      client: options.client,
+      component: registrationFieldManager,
+      clock: options.clock,
+      logger: this.#logger,
+    });
     const informer = <T extends KubeObject>(apiVersion: string, kind: string, extra: object = {}) =>
       new Informer<T>({ client: options.client, apiVersion, kind, logger: this.#logger, ...extra });
     this.clusters = informer(Resources.ManagedCluster.apiVersion, "ManagedCluster");
@@ -272,9 +281,12 @@ export class RegistrationControllers {
         if (verdict.expired) {
           const current = findCondition(conditions, ManagedClusterConditions.available);
           if (current?.status !== ConditionStatus.Unknown) {
-            this.#logger.warn(
-              { cluster: name },
-              "AvailableUnknown: the cluster's agent stopped renewing its lease",
+            this.#logger.warn({ cluster: name }, "the cluster's agent stopped renewing its lease");
+            await this.#events.record(
+              cluster,
+              "Warning",
+              ManagedClusterEvents.availableUnknown,
+              `The managed cluster ${name} stopped renewing its lease; its availability is unknown.`,
             );
           }
           conditions = setCondition(conditions, leaseStoppedCondition(), now);

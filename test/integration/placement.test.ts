@@ -13,6 +13,7 @@ import { installCrds } from "../../cli/install.ts";
 import { PlacementController } from "../../controllers/placement/controller.ts";
 import { systemClock } from "../../runtime/clock.ts";
 import { KubeClient } from "../../runtime/kube/client.ts";
+import type { Unstructured } from "../../runtime/kube/types.ts";
 import { useControlPlane } from "../support/controlplane.ts";
 import { eventually } from "../support/wait.ts";
 
@@ -155,6 +156,18 @@ describe("placement controller", () => {
       name: "eu-decision-1",
     });
     assert.equal(pd.metadata.ownerReferences?.[0]?.kind, "Placement");
+    await eventually(async () => {
+      const events = await client.listAll<Unstructured>("v1", "Event", {
+        namespace: "default",
+        fieldSelector: "involvedObject.name=eu",
+      });
+      const reasons = events.items.map((event) => `${event.reason as string}: ${event.message as string}`);
+      assert.ok(reasons.includes("DecisionCreate: DecisionCreated"), reasons.join(", "));
+      assert.ok(
+        reasons.some((reason) => /^ScoreUpdate: eu-1:\d+ eu-2:\d+$/.test(reason)),
+        reasons.join(", "),
+      );
+    });
     assert.equal(pd.metadata.labels?.[Labels.decisionGroupIndex], "0");
   });
 

@@ -485,6 +485,11 @@ describe("hub registration", () => {
           assert.equal(available?.reason, "ManagedClusterLeaseUpdateStopped");
           assert.equal(available?.message, "Registration agent stopped updating its lease.");
           assert.ok(c1.spec?.taints?.some((taint) => taint.key === Taints.unreachable));
+          const events = await admin.listAll<Unstructured>("v1", "Event", {
+            namespace: "default",
+            fieldSelector: "involvedObject.name=c1,reason=AvailableUnknown",
+          });
+          assert.equal(events.items[0]?.type, "Warning");
         },
         { timeoutMs: 30_000 },
       );
