@@ -26,6 +26,7 @@ import { systemClock } from "../../runtime/clock.ts";
 import { findCondition } from "../../runtime/conditions.ts";
 import { KubeApiError } from "../../runtime/errors.ts";
 import { KubeClient } from "../../runtime/kube/client.ts";
+import { formatMicroTime } from "../../runtime/leader.ts";
 import type { Unstructured } from "../../runtime/kube/types.ts";
 import { useControlPlane } from "../support/controlplane.ts";
 import { eventually } from "../support/wait.ts";
@@ -92,6 +93,20 @@ function kubeconfigWith(server: string, caPem: string, user: Record<string, stri
     users: [{ name: "u", user }],
     contexts: [{ name: "c", context: { cluster: "hub", user: "u" } }],
     "current-context": "c",
+  });
+}
+
+/** Renews a cluster's lease as its agent would. */
+async function renewLease(agent: KubeClient, cluster: string): Promise<void> {
+  const lease = await agent.get<Unstructured>({
+    apiVersion: "coordination.k8s.io/v1",
+    kind: "Lease",
+    name: Lease.name,
+    namespace: cluster,
+  });
+  await agent.replace({
+    ...lease,
+    spec: { ...(lease.spec as object), renewTime: formatMicroTime(Date.now()) },
   });
 }
 
@@ -313,16 +328,7 @@ describe("hub registration", () => {
         { status: { version: { kubernetes: "v1.36.3" } } },
         { subresource: "status" },
       );
-      const lease = await agent.get<Unstructured>({
-        apiVersion: "coordination.k8s.io/v1",
-        kind: "Lease",
-        name: Lease.name,
-        namespace: "c1",
-      });
-      await agent.replace({
-        ...lease,
-        spec: { ...(lease.spec as object), renewTime: new Date().toISOString().replace("Z", "000Z") },
-      });
+      await renewLease(agent, "c1");
       await expectForbidden(agent.get(clusterRef("c2")));
       await expectForbidden(
         agent.patch(
@@ -496,16 +502,7 @@ describe("hub registration", () => {
 
       // The agent comes back: renews its lease and reports Available again.
       await admin.patch(clusterRef("c1"), "merge", { spec: { leaseDurationSeconds: 60 } });
-      const lease = await agent.get<Unstructured>({
-        apiVersion: "coordination.k8s.io/v1",
-        kind: "Lease",
-        name: Lease.name,
-        namespace: "c1",
-      });
-      await agent.replace({
-        ...lease,
-        spec: { ...(lease.spec as object), renewTime: new Date().toISOString().replace("Z", "000Z") },
-      });
+      await renewLease(agent, "c1");
       const current = await cluster("c1");
       await agent.patch(
         clusterRef("c1"),
