@@ -18,7 +18,8 @@ import {
   type SecretLocation,
 } from "./bootstrap/join.ts";
 import { ClusterStatusAgent } from "./status/controller.ts";
-import { backoffMs, delay, delayUntil } from "./wait.ts";
+import { backoffMs } from "../runtime/backoff.ts";
+import { delay, delayUntil } from "../runtime/wait.ts";
 
 export type AgentPhase = "joining" | "running" | "stopped";
 

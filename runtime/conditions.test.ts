@@ -2,12 +2,12 @@ import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import {
   findCondition,
-  formatTime,
   removeCondition,
   setCondition,
   type Condition,
   type ConditionUpdate,
 } from "./conditions.ts";
+import { formatTime } from "./time.ts";
 
 const t0 = Date.parse("2026-01-02T03:04:05.678Z");
 const t1 = t0 + 60_000;

@@ -1,15 +1,11 @@
 // metav1.Condition bookkeeping shared by every controller.
 import type { Condition } from "../api/types/meta.ts";
+import { formatTime } from "./time.ts";
 
 export type { Condition };
 
 /** A condition as a controller computes it; setCondition stamps lastTransitionTime. */
 export type ConditionUpdate = Omit<Condition, "lastTransitionTime">;
-
-/** RFC 3339 in whole seconds, as metav1.Time serialises. */
-export function formatTime(ms: number): string {
-  return new Date(Math.floor(ms / 1000) * 1000).toISOString().replace(".000Z", "Z");
-}
 
 /**
  * Returns the conditions with `next` set: lastTransitionTime moves only when the status

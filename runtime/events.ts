@@ -5,9 +5,9 @@
 import { randomBytes } from "node:crypto";
 import type { Logger } from "pino";
 import type { Clock } from "./clock.ts";
-import { formatTime } from "./conditions.ts";
 import type { KubeClient } from "./kube/client.ts";
 import type { KubeObject } from "./kube/types.ts";
+import { formatTime } from "./time.ts";
 
 export type EventType = "Normal" | "Warning";
 

@@ -5,6 +5,7 @@
 // than the liveness timeout is torn down and reopened. Handlers see each change once.
 import { setTimeout as sleep } from "node:timers/promises";
 import type { Logger } from "pino";
+import { backoffMs } from "./backoff.ts";
 import { KubeApiError } from "./errors.ts";
 import type { KubeClient } from "./kube/client.ts";
 import { objectKey, type KubeObject, type Unstructured } from "./kube/types.ts";
@@ -19,7 +20,7 @@ export interface InformerHandlers<T extends KubeObject> {
 export interface BackoffOptions {
   initialMs: number;
   maxMs: number;
-  /** 0.2 means each delay is drawn from [0.8, 1.2] × the exponential value. */
+  /** 0.2 means each delay is drawn from [1, 1.2] × the exponential value. */
   jitter: number;
 }
 
@@ -177,9 +178,8 @@ export class Informer<T extends KubeObject = Unstructured> {
   }
 
   #backoffDelay(failures: number): number {
-    const exponential = Math.min(this.#backoff.maxMs, this.#backoff.initialMs * 2 ** (failures - 1));
-    const spread = 1 + this.#backoff.jitter * (2 * this.#random() - 1);
-    return Math.round(exponential * spread);
+    const { initialMs, maxMs, jitter } = this.#backoff;
+    return Math.round(backoffMs(failures, initialMs, maxMs, this.#random, jitter));
   }
 
   async #relist(signal: AbortSignal): Promise<void> {

@@ -5,16 +5,15 @@ import { ManualClock } from "../test/support/manual-clock.ts";
 import { KubeApiError } from "./errors.ts";
 import type { RequestSpec } from "./kube/client.ts";
 import {
-  formatMicroTime,
   leaderReadiness,
   LeaderElector,
   leaseValid,
   mayAcquire,
-  parseMicroTime,
   recordOf,
   type Lease,
   type LeaderElectorOptions,
 } from "./leader.ts";
+import { formatMicroTime, parseMicroTime } from "./time.ts";
 
 const microTime = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z$/;
 

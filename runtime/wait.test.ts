@@ -2,7 +2,8 @@ import assert from "node:assert/strict";
 import { setImmediate as flush } from "node:timers/promises";
 import { describe, it } from "node:test";
 import { ManualClock } from "../test/support/manual-clock.ts";
-import { backoffMs, ChangeNotifier, delay, delayUntil } from "./wait.ts";
+import { backoffMs } from "./backoff.ts";
+import { ChangeNotifier, delay, delayUntil } from "./wait.ts";
 
 async function state(promise: Promise<unknown>): Promise<"pending" | "resolved" | "rejected"> {
   let result: "pending" | "resolved" | "rejected" = "pending";

@@ -1,7 +1,6 @@
 // Waiting on the injected clock: delays that an abort signal cuts short, and a notifier that
 // wakes whoever waits for "something changed".
-import type { Clock } from "../runtime/clock.ts";
-import { jittered } from "../runtime/jitter.ts";
+import type { Clock } from "./clock.ts";
 
 /** Node timers overflow above this many milliseconds; longer waits are made in steps. */
 const maxTimerMs = 2 ** 31 - 1;
@@ -36,11 +35,6 @@ export async function delayUntil(clock: Clock, atMs: number, signal: AbortSignal
 
 export function abortReason(signal: AbortSignal): Error {
   return signal.reason instanceof Error ? signal.reason : new Error("aborted", { cause: signal.reason });
-}
-
-/** Exponential backoff with jitter: `baseMs · 2^(attempt-1)`, at most `maxMs`, stretched by up to 20%. */
-export function backoffMs(attempt: number, baseMs: number, maxMs: number, random: () => number): number {
-  return jittered(Math.min(maxMs, baseMs * 2 ** Math.max(0, Math.min(attempt - 1, 30))), 0.2, random);
 }
 
 /** Lets one side wait until another says that something changed. */

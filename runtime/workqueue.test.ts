@@ -3,15 +3,9 @@ import { describe, it } from "node:test";
 import { setImmediate as flushIo } from "node:timers/promises";
 import { ManualClock } from "../test/support/manual-clock.ts";
 import { TerminalError } from "./errors.ts";
-import {
-  WorkQueue,
-  exponentialDelay,
-  objectKey,
-  parseObjectKey,
-  type ProcessedKey,
-  type ReconcileFunction,
-  type WorkQueueOptions,
-} from "./workqueue.ts";
+import { exponentialDelay } from "./backoff.ts";
+import { objectKey, splitKey } from "./kube/types.ts";
+import { WorkQueue, type ProcessedKey, type ReconcileFunction, type WorkQueueOptions } from "./workqueue.ts";
 
 interface Harness {
   clock: ManualClock;
@@ -52,16 +46,16 @@ function harness(
 const succeed: ReconcileFunction = () => Promise.resolve();
 const fail: ReconcileFunction = () => Promise.reject(new Error("boom"));
 
-describe("objectKey and parseObjectKey", () => {
+describe("objectKey and splitKey", () => {
   it("joins namespace and name with a slash, and uses the bare name for cluster-scoped objects", () => {
-    assert.equal(objectKey({ namespace: "cluster1", name: "policy-a" }), "cluster1/policy-a");
-    assert.equal(objectKey({ name: "cluster1" }), "cluster1");
-    assert.equal(objectKey({ namespace: "", name: "cluster1" }), "cluster1");
+    assert.equal(objectKey({ metadata: { namespace: "cluster1", name: "policy-a" } }), "cluster1/policy-a");
+    assert.equal(objectKey({ metadata: { name: "cluster1" } }), "cluster1");
+    assert.equal(objectKey({ metadata: { namespace: "", name: "cluster1" } }), "cluster1");
   });
 
   it("splits a key back into namespace and name", () => {
-    assert.deepEqual(parseObjectKey("cluster1/policy-a"), { namespace: "cluster1", name: "policy-a" });
-    assert.deepEqual(parseObjectKey("cluster1"), { name: "cluster1" });
+    assert.deepEqual(splitKey("cluster1/policy-a"), { namespace: "cluster1", name: "policy-a" });
+    assert.deepEqual(splitKey("cluster1"), { name: "cluster1" });
   });
 });
 

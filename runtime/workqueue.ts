@@ -3,6 +3,7 @@
 // backoff, and a reconcile can ask to be run again after a delay.
 import type { Clock, TimerHandle } from "./clock.ts";
 import { TerminalError } from "./errors.ts";
+import { exponentialDelay } from "./backoff.ts";
 import { jittered } from "./jitter.ts";
 
 /** What a reconcile may return: `requeueAfterMs > 0` runs the key again after that delay. */
@@ -63,24 +64,6 @@ export const defaultBackoff: Required<BackoffOptions> = {
   maxDelayMs: 1_000_000,
   jitterFactor: 0.1,
 };
-
-/** The delay before retry number `failures + 1`: `baseDelayMs * 2^failures`, at most `maxDelayMs`. */
-export function exponentialDelay(failures: number, baseDelayMs: number, maxDelayMs: number): number {
-  // Past 2^64 the product only overflows; the cap has long been reached.
-  return Math.min(baseDelayMs * 2 ** Math.min(failures, 64), maxDelayMs);
-}
-
-/** The queue key of an object: `namespace/name`, or `name` for a cluster-scoped object. */
-export function objectKey(object: { namespace?: string | undefined; name: string }): string {
-  return object.namespace ? `${object.namespace}/${object.name}` : object.name;
-}
-
-/** The inverse of `objectKey`. */
-export function parseObjectKey(key: string): { namespace?: string; name: string } {
-  const slash = key.indexOf("/");
-  if (slash < 0) return { name: key };
-  return { namespace: key.slice(0, slash), name: key.slice(slash + 1) };
-}
 
 interface DelayedAdd {
   dueAt: number;

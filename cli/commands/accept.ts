@@ -3,6 +3,7 @@
 // bootstrap requester, are approved: a CSR labelled for cluster A whose subject names B,
 // or with another signer or key usage, stays pending whatever the operator types.
 import { setTimeout as sleep } from "node:timers/promises";
+import { isPending } from "../../api/csr.ts";
 import type { Command } from "commander";
 import { Labels, Resources } from "../../api/constants.ts";
 import type { ManagedCluster } from "../../api/types/cluster.ts";
@@ -10,7 +11,6 @@ import {
   approveCsr,
   checkClusterCsr,
   isBootstrapRequester,
-  isPending,
   parseRequest,
   type CertificateSigningRequest,
 } from "../../controllers/registration/csr.ts";

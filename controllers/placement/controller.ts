@@ -27,12 +27,12 @@ import { Informer } from "../../runtime/informer.ts";
 import { refOf, type KubeClient } from "../../runtime/kube/client.ts";
 import { objectKey, type KubeObject } from "../../runtime/kube/types.ts";
 import { patchStatus } from "../../runtime/status.ts";
-import { formatTime } from "../../runtime/conditions.ts";
 import { PlacementCel } from "./cel/environment.ts";
 import { decisionsChangedBeyondScores, scoreRateLimitMs, scoresBlockedUntil } from "./score-rate-limit.ts";
 import { FleetIndex } from "./scheduler/fleet.ts";
 import { schedule } from "./scheduler/scheduler.ts";
 import { compileLabelSelector, matches, recordLookup } from "./scheduler/selectors.ts";
+import { formatTime } from "../../runtime/time.ts";
 
 export const placementFieldManager = "bosun-placement";
 

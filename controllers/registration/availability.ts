@@ -10,7 +10,8 @@ import {
   Taints,
 } from "../../api/constants.ts";
 import type { ManagedCluster, Taint } from "../../api/types/cluster.ts";
-import { findCondition, formatTime, type ConditionUpdate } from "../../runtime/conditions.ts";
+import { findCondition, type ConditionUpdate } from "../../runtime/conditions.ts";
+import { formatTime } from "../../runtime/time.ts";
 
 export interface LeaseTimes {
   /** spec.renewTime of `managed-cluster-lease`, in ms since the epoch. */

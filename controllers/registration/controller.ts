@@ -3,6 +3,7 @@
 // default cluster-set label, and the status of cluster sets and their bindings. Events only
 // enqueue keys; each reconcile reads the caches and writes the difference.
 import type { Logger } from "pino";
+import { isPending } from "../../api/csr.ts";
 import type { Registry } from "prom-client";
 import {
   Annotations,
@@ -24,13 +25,12 @@ import type { ManagedCluster, ManagedClusterSet, ManagedClusterSetBinding } from
 import type { Lease as LeaseObject } from "../../api/types/kube.ts";
 import { applyServerSide } from "../../runtime/apply.ts";
 import type { Clock } from "../../runtime/clock.ts";
-import { findCondition, formatTime, setCondition, type Condition } from "../../runtime/conditions.ts";
+import { findCondition, setCondition, type Condition } from "../../runtime/conditions.ts";
 import { Controller } from "../../runtime/controller.ts";
 import { KubeApiError, TerminalError } from "../../runtime/errors.ts";
 import { EventRecorder } from "../../runtime/events.ts";
 import { Informer } from "../../runtime/informer.ts";
 import { jittered } from "../../runtime/jitter.ts";
-import { formatMicroTime } from "../../runtime/leader.ts";
 import type { KubeClient } from "../../runtime/kube/client.ts";
 import { objectKey, splitKey, type KubeObject, type Unstructured } from "../../runtime/kube/types.ts";
 import { patchStatus } from "../../runtime/status.ts";
@@ -45,7 +45,6 @@ import {
 import {
   approveCsr,
   checkClusterCsr,
-  isPending,
   isRenewalRequest,
   parseRequest,
   type CertificateSigningRequest,
@@ -56,6 +55,7 @@ import {
   clusterRoleFor,
   sharedClusterRoles,
 } from "./rbac.ts";
+import { formatMicroTime, formatTime } from "../../runtime/time.ts";
 
 export const registrationFieldManager = "bosun-registration";
 

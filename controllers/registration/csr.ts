@@ -5,8 +5,8 @@ import "reflect-metadata";
 import * as x509 from "@peculiar/x509";
 import { Csr, Labels } from "../../api/constants.ts";
 import type { CertificateSigningRequest } from "../../api/types/kube.ts";
-import { formatTime } from "../../runtime/conditions.ts";
 import type { KubeClient } from "../../runtime/kube/client.ts";
+import { formatTime } from "../../runtime/time.ts";
 
 export type { CertificateSigningRequest };
 
@@ -34,14 +34,6 @@ export function parseRequest(base64Request: string): RequestSubject | Error {
   } catch (error) {
     return new Error("spec.request cannot be parsed as a PKCS#10 certificate request", { cause: error });
   }
-}
-
-export function isPending(csr: CertificateSigningRequest): boolean {
-  return !(csr.status?.conditions ?? []).some(
-    (condition) =>
-      (condition.type === "Approved" || condition.type === "Denied" || condition.type === "Failed") &&
-      condition.status === "True",
-  );
 }
 
 /**

@@ -1,22 +1,22 @@
 import "reflect-metadata";
+import { isPending } from "../../api/csr.ts";
 import assert from "node:assert/strict";
 import { webcrypto } from "node:crypto";
 import { describe, test } from "node:test";
 import * as x509 from "@peculiar/x509";
 import { Csr, Labels, Taints } from "../../api/constants.ts";
 import type { ManagedCluster, ManagedClusterSet } from "../../api/types/cluster.ts";
-import { formatTime } from "../../runtime/conditions.ts";
 import { desiredTaints, judgeLease, leaseGraceMs } from "./availability.ts";
 import { clusterSetMembers } from "./clustersets.ts";
 import {
   checkClusterCsr,
   isBootstrapRequester,
-  isPending,
   isRenewalRequest,
   parseRequest,
   type CertificateSigningRequest,
 } from "./csr.ts";
 import { clusterRoleFor } from "./rbac.ts";
+import { formatTime } from "../../runtime/time.ts";
 
 async function csrPem(subject: string): Promise<string> {
   const keys = await webcrypto.subtle.generateKey({ name: "ECDSA", namedCurve: "P-256" }, true, [

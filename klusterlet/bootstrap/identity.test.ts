@@ -1,4 +1,5 @@
 import "reflect-metadata";
+import { csrPhase } from "../../api/csr.ts";
 import assert from "node:assert/strict";
 import { webcrypto } from "node:crypto";
 import { before, describe, it } from "node:test";
@@ -9,7 +10,6 @@ import { certificateMatchesKey, createKeyAndRequest, isIssuedBy, readCertificate
 import {
   agentAnnotations,
   certificateSigningRequest,
-  csrPhase,
   evaluateStoredCredentials,
   isClusterCsr,
   mergeClientConfigs,

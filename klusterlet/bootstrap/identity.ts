@@ -1,6 +1,7 @@
 // The agent's hub identity without I/O: its name, the CSR it asks for, whether a stored
 // certificate is still good, when to rotate it, and when to stop asking.
-import { Annotations, Csr, CsrConditionTypes, Labels, SecretKeys, csrSubject } from "../../api/constants.ts";
+import { Annotations, Csr, Labels, SecretKeys, csrSubject } from "../../api/constants.ts";
+import { csrPhase } from "../../api/csr.ts";
 import type { ClientConfig } from "../../api/types/cluster.ts";
 import type { CertificateSigningRequest } from "../../api/types/kube.ts";
 import { certificateMatchesKey, readCertificate, type CertificateInfo, type Subject } from "./certificate.ts";
@@ -53,22 +54,6 @@ export function certificateSigningRequest(
       ...(expirationSeconds > 0 ? { expirationSeconds } : {}),
     },
   };
-}
-
-export type CsrPhase = "pending" | "approved" | "issued" | "denied" | "failed";
-
-function hasCondition(csr: CertificateSigningRequest, type: string): boolean {
-  return (csr.status?.conditions ?? []).some(
-    (condition) => condition.type === type && condition.status !== "False",
-  );
-}
-
-/** Denied and Failed win over Approved; issued means approved with a certificate. */
-export function csrPhase(csr: CertificateSigningRequest): CsrPhase {
-  if (hasCondition(csr, CsrConditionTypes.denied)) return "denied";
-  if (hasCondition(csr, CsrConditionTypes.failed)) return "failed";
-  if (hasCondition(csr, CsrConditionTypes.approved)) return csr.status?.certificate ? "issued" : "approved";
-  return "pending";
 }
 
 /** The label selector of the cluster's own (non add-on) CSRs. */

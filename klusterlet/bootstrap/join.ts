@@ -3,6 +3,7 @@
 // on the managed cluster; from then on talk to the hub with that certificate only, and renew
 // it with itself before it runs out.
 import type { Logger } from "pino";
+import { csrPhase, type CsrPhase } from "../../api/csr.ts";
 import {
   Csr,
   ManagedClusterConditions,
@@ -20,7 +21,8 @@ import { Informer } from "../../runtime/informer.ts";
 import { KubeClient } from "../../runtime/kube/client.ts";
 import type { KubeObject } from "../../runtime/kube/types.ts";
 import { patchStatus } from "../../runtime/status.ts";
-import { backoffMs, ChangeNotifier, delay } from "../wait.ts";
+import { backoffMs } from "../../runtime/backoff.ts";
+import { ChangeNotifier, delay } from "../../runtime/wait.ts";
 import {
   certificateMatchesKey,
   createKeyAndRequest,
@@ -35,7 +37,6 @@ import {
   clusterCsrSelector,
   csrApiVersion,
   csrKind,
-  csrPhase,
   decodeSecretData,
   encodeSecretData,
   evaluateStoredCredentials,
@@ -44,7 +45,6 @@ import {
   randomAgentName,
   shouldHaltCsrCreation,
   type CertificateSigningRequest,
-  type CsrPhase,
   type SecretData,
 } from "./identity.ts";
 import { hubEndpoint, hubKubeconfig, type HubEndpoint } from "./kubeconfig.ts";

@@ -6,7 +6,8 @@ import type { Clock, TimerHandle } from "../../runtime/clock.ts";
 import { isKubeApiError } from "../../runtime/errors.ts";
 import { jittered } from "../../runtime/jitter.ts";
 import type { KubeClient } from "../../runtime/kube/client.ts";
-import { formatMicroTime, type Lease } from "../../runtime/leader.ts";
+import { type Lease } from "../../runtime/leader.ts";
+import { formatMicroTime } from "../../runtime/time.ts";
 
 /** The calls the renewer makes; a KubeClient, or a fake in tests. */
 export type LeaseClient = Pick<KubeClient, "getOrUndefined" | "create" | "replace">;

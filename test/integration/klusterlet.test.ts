@@ -20,9 +20,10 @@ import { ControlPlane } from "../../local/controlplane.ts";
 import { systemClock, type Clock } from "../../runtime/clock.ts";
 import { KubeClient } from "../../runtime/kube/client.ts";
 import type { Unstructured } from "../../runtime/kube/types.ts";
-import { parseMicroTime, type Lease } from "../../runtime/leader.ts";
+import { type Lease } from "../../runtime/leader.ts";
 import { captureLogger } from "../support/log-capture.ts";
 import { eventually } from "../support/wait.ts";
+import { parseMicroTime } from "../../runtime/time.ts";
 
 const projectRoot = resolve(import.meta.dirname, "..", "..");
 const day = 86_400_000;

@@ -7,11 +7,12 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { Registry } from "prom-client";
 import { KubeApiError } from "../../runtime/errors.ts";
 import { KubeClient } from "../../runtime/kube/client.ts";
-import { leaderReadiness, LeaderElector, parseMicroTime, type Lease } from "../../runtime/leader.ts";
+import { leaderReadiness, LeaderElector, type Lease } from "../../runtime/leader.ts";
 import { MetricsServer } from "../../runtime/server.ts";
 import { useControlPlane } from "../support/controlplane.ts";
 import { captureLogger, type CapturedLogger } from "../support/log-capture.ts";
 import { eventually } from "../support/wait.ts";
+import { parseMicroTime } from "../../runtime/time.ts";
 
 const fixture = useControlPlane("leader");
 

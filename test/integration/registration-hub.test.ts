@@ -26,10 +26,10 @@ import { systemClock } from "../../runtime/clock.ts";
 import { findCondition } from "../../runtime/conditions.ts";
 import { KubeApiError } from "../../runtime/errors.ts";
 import { KubeClient } from "../../runtime/kube/client.ts";
-import { formatMicroTime } from "../../runtime/leader.ts";
 import type { Unstructured } from "../../runtime/kube/types.ts";
 import { useControlPlane } from "../support/controlplane.ts";
 import { eventually } from "../support/wait.ts";
+import { formatMicroTime } from "../../runtime/time.ts";
 
 const fixture = useControlPlane("registration-hub");
 const logger = pino({ level: "silent" });
