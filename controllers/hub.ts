@@ -8,6 +8,7 @@ import { Namespaces } from "../api/constants.ts";
 import { applyServerSide } from "../runtime/apply.ts";
 import type { Clock } from "../runtime/clock.ts";
 import type { KubeClient } from "../runtime/kube/client.ts";
+import { InformerFactory } from "../runtime/informer-factory.ts";
 import { LeaderElector, leaderReadiness } from "../runtime/leader.ts";
 import { MetricsServer, type BoundAddress } from "../runtime/server.ts";
 import { PlacementController } from "./placement/controller.ts";
@@ -24,11 +25,20 @@ export interface HubOptions {
   /** Unique per process; defaults to the host name plus a random suffix. */
   identity?: string;
   leaseDurationMs?: number;
+  /** How long a new leader waits for its caches before giving up; default 60 s. */
+  cacheSyncTimeoutMs?: number;
 }
 
 export interface RunningHub {
   metricsAddress: BoundAddress;
   isLeader(): boolean;
+  /**
+   * Settles with the error that makes this hub unable to serve, such as caches that did not
+   * sync (a CRD not installed, a permission missing); never settles while all is well.
+   */
+  failed: Promise<Error>;
+  /** The informers of the current term (undefined while following); for tests and diagnostics. */
+  informers(): InformerFactory | undefined;
   /** Stops reconciling, hands the lease over, and closes the endpoints. */
   stop(): Promise<void>;
 }
@@ -52,7 +62,10 @@ export async function runHub(options: HubOptions): Promise<RunningHub> {
   );
 
   let running: HubController[] = [];
+  let informers: InformerFactory | undefined;
   let synced = false;
+  const failure = Promise.withResolvers<Error>();
+  let syncFailure: string | undefined;
   const elector = new LeaderElector({
     client: options.client,
     namespace: Namespaces.hub,
@@ -63,29 +76,43 @@ export async function runHub(options: HubOptions): Promise<RunningHub> {
     logger,
     onStartedLeading: async (signal) => {
       logger.info("leading: starting the hub controllers");
+      // One cache per term, shared by every controller: each kind is listed and watched once.
+      informers = new InformerFactory({ client: options.client, logger });
+      const shared = { client: options.client, clock: options.clock, logger, registry, informers };
+      const cacheSyncTimeoutMs = options.cacheSyncTimeoutMs;
       running = [
         new RegistrationControllers({
-          client: options.client,
-          clock: options.clock,
-          logger,
-          registry,
+          ...shared,
           autoApprovedUsers: options.autoApprovedUsers,
+          cacheSyncTimeoutMs,
         }),
-        new PlacementController({ client: options.client, clock: options.clock, logger, registry }),
+        new PlacementController({ ...shared, cacheSyncTimeoutMs }),
       ];
-      for (const controller of running) await controller.start(signal);
+      try {
+        for (const controller of running) await controller.start(signal);
+      } catch (error) {
+        if (signal.aborted) return;
+        const reason = error instanceof Error ? error : new Error(String(error));
+        syncFailure = reason.message;
+        logger.error({ err: reason }, "the hub controllers could not start");
+        failure.resolve(reason);
+        return;
+      }
       synced = true;
     },
     onStoppedLeading: async () => {
       logger.info("no longer leading: stopping the hub controllers");
       synced = false;
       await Promise.all(running.map((controller) => controller.stop()));
+      await informers?.stop();
+      informers = undefined;
       running = [];
     },
   });
   server.addReadinessCheck("leader", leaderReadiness(elector));
   // A follower is ready (it has seen a leader); a leader once its caches are synced.
   server.addReadinessCheck("controllers", () => !elector.isLeader || synced);
+  server.addReadinessCheck("caches", () => syncFailure === undefined);
   const metricsAddress = await server.listen(options.metrics);
   const campaign = new AbortController();
   const electing = elector.run(campaign.signal);
@@ -93,6 +120,8 @@ export async function runHub(options: HubOptions): Promise<RunningHub> {
   return {
     metricsAddress,
     isLeader: () => elector.isLeader,
+    failed: failure.promise,
+    informers: () => informers,
     async stop() {
       await elector.release();
       campaign.abort();

@@ -1,6 +1,7 @@
 // Runs a reconcile function over a work queue, with metrics and logs for every run.
+import { randomBytes } from "node:crypto";
 import type { Logger } from "pino";
-import { Counter, Gauge, Histogram, type Metric, type Registry } from "prom-client";
+import { Counter, Gauge, Histogram, type GaugeConfiguration, type Metric, type Registry } from "prom-client";
 import type { Clock } from "./clock.ts";
 import { isKubeApiError } from "./errors.ts";
 import {
@@ -21,10 +22,23 @@ export const reconcileResultLabels: readonly ReconcileResultLabel[] = [
   "terminal",
 ];
 
+/** What every reconcile is handed beside its key: a logger that names the key and this run. */
+export interface ReconcileContext {
+  logger: Logger;
+  /** Unique per run of a key; in every log line of the run. */
+  reconcileId: string;
+}
+
+export type ContextReconcileFunction = (
+  key: string,
+  signal: AbortSignal,
+  context: ReconcileContext,
+) => ReturnType<ReconcileFunction>;
+
 export interface ControllerOptions {
   /** The value of the `controller` label and of the `controller` field in logs. */
   name: string;
-  reconcile: ReconcileFunction;
+  reconcile: ContextReconcileFunction;
   /** Keys reconciled at the same time. Default 1. */
   workers?: number;
   backoff?: BackoffOptions;
@@ -43,15 +57,27 @@ export class Controller {
   readonly #logger: Logger;
   readonly #drainTimeoutMs: number;
   readonly #workers: number;
+  /** The reconcile id of each key in flight, for the log line written when it ends. */
+  readonly #runs = new Map<string, string>();
+  /** Reconciles finished, by outcome: for tests and benchmarks that wait for a counter. */
+  readonly counts = { reconciles: 0, success: 0, requeue: 0, error: 0, conflict: 0, terminal: 0 };
+  readonly #perKey = new Map<string, number>();
 
   constructor(options: ControllerOptions) {
     this.name = options.name;
     this.#logger = options.logger.child({ controller: options.name });
     this.#drainTimeoutMs = options.drainTimeoutMs ?? 30_000;
     this.#workers = options.workers ?? 1;
-    const metrics = controllerMetrics(options.registry, options.name);
+    const metrics = controllerMetrics(options.registry, options.name, () =>
+      this.#queue.inFlightDurations(options.clock.now()),
+    );
+    const reconcile = options.reconcile;
     this.#queue = new WorkQueue({
-      reconcile: options.reconcile,
+      reconcile: (key, signal) => {
+        const reconcileId = randomBytes(6).toString("hex");
+        this.#runs.set(key, reconcileId);
+        return reconcile(key, signal, { logger: this.#logger.child({ key, reconcileId }), reconcileId });
+      },
       clock: options.clock,
       workers: this.#workers,
       backoff: options.backoff,
@@ -59,8 +85,12 @@ export class Controller {
       observer: {
         added: () => metrics.adds.inc(),
         depthChanged: (depth) => metrics.depth.set(depth),
+        started: (_key, waitedMs) => metrics.queueWait.observe(waitedMs / 1000),
         processed: (processed) => {
           const result = resultLabel(processed);
+          this.counts.reconciles++;
+          this.counts[result]++;
+          this.#perKey.set(processed.key, (this.#perKey.get(processed.key) ?? 0) + 1);
           metrics.reconciles.labels({ result }).inc();
           metrics.duration.observe(processed.durationMs / 1000);
           if (processed.retryAfterMs !== undefined && processed.outcome === "error") metrics.retries.inc();
@@ -68,6 +98,16 @@ export class Controller {
         },
       },
     });
+  }
+
+  /** How many times `key` has been reconciled (for tests: wait for a count, not a time). */
+  reconcilesOf(key: string): number {
+    return this.#perKey.get(key) ?? 0;
+  }
+
+  /** Keys reconciled at least once, with their counts. */
+  get reconciledKeys(): ReadonlyMap<string, number> {
+    return this.#perKey;
   }
 
   /** Keys waiting for a worker. */
@@ -102,21 +142,25 @@ export class Controller {
   }
 
   #log(processed: ProcessedKey, result: ReconcileResultLabel): void {
-    const { key, error, failures, retryAfterMs } = processed;
+    const { key: queueKey, error, failures, retryAfterMs } = processed;
+    const reconcileId = this.#runs.get(queueKey);
+    this.#runs.delete(queueKey);
+    const ids = reconcileId === undefined ? { key: queueKey } : { key: queueKey, reconcileId };
     switch (result) {
       case "success":
       case "requeue":
         return;
       case "conflict":
         // Optimistic-concurrency conflicts are routine (a stale cache); the retry resolves them.
-        this.#logger.debug({ key, err: error, failures, retryAfterMs }, "reconcile conflict, retrying");
+        this.#logger.debug({ ...ids, err: error, failures, retryAfterMs }, "reconcile conflict, retrying");
         return;
       case "error":
-        if (retryAfterMs === undefined) this.#logger.error({ key, err: error, failures }, "reconcile failed");
-        else this.#logger.error({ key, err: error, failures, retryAfterMs }, "reconcile failed, retrying");
+        if (retryAfterMs === undefined)
+          this.#logger.error({ ...ids, err: error, failures }, "reconcile failed");
+        else this.#logger.error({ ...ids, err: error, failures, retryAfterMs }, "reconcile failed, retrying");
         return;
       case "terminal":
-        this.#logger.error({ key, err: error }, "reconcile failed permanently, not retrying");
+        this.#logger.error({ ...ids, err: error }, "reconcile failed permanently, not retrying");
         return;
     }
   }
@@ -130,6 +174,7 @@ function resultLabel(processed: ProcessedKey): ReconcileResultLabel {
 
 interface ControllerMetrics {
   depth: Gauge.Internal<string>;
+  queueWait: Histogram.Internal<string>;
   adds: Counter.Internal;
   reconciles: { labels(labels: { result: ReconcileResultLabel }): Counter.Internal };
   duration: Histogram.Internal<string>;
@@ -142,7 +187,11 @@ export const reconcileDurationBuckets = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.
  * The metrics of one controller. Controllers sharing a registry share the metric families and
  * differ by their `controller` label.
  */
-function controllerMetrics(registry: Registry, controller: string): ControllerMetrics {
+function controllerMetrics(
+  registry: Registry,
+  controller: string,
+  inFlightMs: () => number[],
+): ControllerMetrics {
   const depth = metricFamily(
     registry,
     "bosun_controller_queue_depth",
@@ -205,6 +254,35 @@ function controllerMetrics(registry: Registry, controller: string): ControllerMe
       }),
   );
 
+  const queueWait = metricFamily(
+    registry,
+    "bosun_controller_queue_wait_seconds",
+    Histogram,
+    (name) =>
+      new Histogram({
+        name,
+        help: "How long a key waited in the queue before a worker took it",
+        labelNames: ["controller"],
+        buckets: reconcileDurationBuckets,
+        registers: [registry],
+      }),
+  );
+  // Read at scrape time from every controller sharing the registry.
+  for (const [name, help, summarise] of inFlightGauges) {
+    metricFamily(
+      registry,
+      name,
+      InFlightGauge,
+      (metricName) =>
+        new InFlightGauge(summarise, {
+          name: metricName,
+          help,
+          labelNames: ["controller"],
+          registers: [registry],
+        }),
+    ).sources.set(controller, inFlightMs);
+  }
+
   const labels = { controller };
   // Export every series from the start, so that rates and alerts see zeros rather than gaps.
   depth.labels(labels).set(0);
@@ -212,14 +290,43 @@ function controllerMetrics(registry: Registry, controller: string): ControllerMe
   retries.labels(labels).inc(0);
   for (const result of reconcileResultLabels) reconciles.labels({ controller, result }).inc(0);
   duration.zero(labels);
+  queueWait.zero(labels);
 
   return {
     depth: depth.labels(labels),
+    queueWait: queueWait.labels(labels),
     adds: adds.labels(labels),
     reconciles: { labels: ({ result }) => reconciles.labels({ controller, result }) },
     duration: duration.labels(labels),
     retries: retries.labels(labels),
   };
+}
+
+const inFlightGauges: [string, string, (durationsMs: number[]) => number][] = [
+  [
+    "bosun_controller_unfinished_work_seconds",
+    "Seconds of work in flight that has not finished (growing without a rising reconcile count: a stuck reconcile)",
+    (durationsMs) => durationsMs.reduce((sum, ms) => sum + ms, 0) / 1000,
+  ],
+  [
+    "bosun_controller_longest_running_reconcile_seconds",
+    "How long the longest reconcile in flight has been running",
+    (durationsMs) => Math.max(0, ...durationsMs) / 1000,
+  ],
+];
+
+/** A gauge computed at scrape time from the reconciles in flight of each controller. */
+class InFlightGauge extends Gauge {
+  readonly sources = new Map<string, () => number[]>();
+
+  constructor(summarise: (durationsMs: number[]) => number, configuration: GaugeConfiguration<string>) {
+    super({
+      ...configuration,
+      collect: () => {
+        for (const [controller, read] of this.sources) this.labels({ controller }).set(summarise(read()));
+      },
+    });
+  }
 }
 
 function metricFamily<T extends Metric<string>>(

@@ -17,6 +17,22 @@ export interface InformerHandlers<T extends KubeObject> {
   onDelete?(object: T): void;
 }
 
+/** The values an object is found under in one index (e.g. the value of one label). */
+export type IndexFunction<T extends KubeObject> = (object: T) => readonly string[];
+
+/** Index by the value of one label. */
+export function labelIndex<T extends KubeObject>(label: string): IndexFunction<T> {
+  return (object) => {
+    const value = object.metadata.labels?.[label];
+    return value === undefined ? [] : [value];
+  };
+}
+
+/** Index by owner: `<kind>/<name>` of every owner reference. */
+export function ownerIndex<T extends KubeObject>(): IndexFunction<T> {
+  return (object) => (object.metadata.ownerReferences ?? []).map((owner) => `${owner.kind}/${owner.name}`);
+}
+
 export interface BackoffOptions {
   initialMs: number;
   maxMs: number;
@@ -53,7 +69,8 @@ export class Informer<T extends KubeObject = Unstructured> {
   readonly #delay: (ms: number, signal: AbortSignal) => Promise<void>;
   readonly #store = new Map<string, T>();
   readonly #byNamespace = new Map<string, Set<string>>();
-  readonly #byLabel = new Map<string, Map<string, Set<string>>>();
+  /** Registered indexes: name → the index function and index value → keys. */
+  readonly #indexes = new Map<string, { keysOf: IndexFunction<T>; entries: Map<string, Set<string>> }>();
   readonly #handlers: InformerHandlers<T>[] = [];
   readonly #stop = new AbortController();
   #resourceVersion = "";
@@ -61,6 +78,7 @@ export class Informer<T extends KubeObject = Unstructured> {
   #syncWaiters: (() => void)[] = [];
   #running: Promise<void> | undefined;
   #consecutiveFailures = 0;
+  #lastError: unknown;
   /** Counts for metrics and tests: lists made, 410s seen, watch (re)starts, liveness restarts. */
   readonly stats = { lists: 0, expired: 0, watches: 0, livenessRestarts: 0, failures: 0 };
 
@@ -127,8 +145,33 @@ export class Informer<T extends KubeObject = Unstructured> {
     return this.#collect(this.#byNamespace.get(namespace));
   }
 
+  /**
+   * Registers an index (idempotent by name; the first function registered under a name wins)
+   * and builds it from what is cached already.
+   */
+  addIndex(name: string, keysOf: IndexFunction<T>): void {
+    if (this.#indexes.has(name)) return;
+    const index = { keysOf, entries: new Map<string, Set<string>>() };
+    this.#indexes.set(name, index);
+    for (const [key, object] of this.#store) addToIndex(index.entries, keysOf(object), key);
+  }
+
+  byIndex(name: string, value: string): T[] {
+    const index = this.#indexes.get(name);
+    if (!index) throw new Error(`${this.kind} informer has no index named ${name}`);
+    return this.#collect(index.entries.get(value));
+  }
+
+  /** Objects whose `label` has `value`, through an index on that label made on first use. */
   byLabel(label: string, value: string): T[] {
-    return this.#collect(this.#byLabel.get(label)?.get(value));
+    const name = `label:${label}`;
+    this.addIndex(name, labelIndex<T>(label));
+    return this.byIndex(name, value);
+  }
+
+  /** The last list or watch failure, until the next success; for diagnostics. */
+  get lastError(): unknown {
+    return this.#lastError;
   }
 
   #collect(keys: Set<string> | undefined): T[] {
@@ -162,6 +205,7 @@ export class Informer<T extends KubeObject = Unstructured> {
           continue;
         }
         this.stats.failures++;
+        this.#lastError = error;
         this.#consecutiveFailures++;
         const delayMs = this.#backoffDelay(this.#consecutiveFailures);
         this.#options.logger.warn(
@@ -209,6 +253,7 @@ export class Informer<T extends KubeObject = Unstructured> {
     }
     this.#resourceVersion = resourceVersion;
     this.#consecutiveFailures = 0;
+    this.#lastError = undefined;
     if (!this.#synced) {
       this.#synced = true;
       for (const resolve of this.#syncWaiters.splice(0)) resolve();
@@ -295,13 +340,7 @@ export class Informer<T extends KubeObject = Unstructured> {
     let inNamespace = this.#byNamespace.get(namespace);
     if (!inNamespace) this.#byNamespace.set(namespace, (inNamespace = new Set<string>()));
     inNamespace.add(key);
-    for (const [label, value] of Object.entries(object.metadata.labels ?? {})) {
-      let values = this.#byLabel.get(label);
-      if (!values) this.#byLabel.set(label, (values = new Map<string, Set<string>>()));
-      let keys = values.get(value);
-      if (!keys) values.set(value, (keys = new Set<string>()));
-      keys.add(key);
-    }
+    for (const { keysOf, entries } of this.#indexes.values()) addToIndex(entries, keysOf(object), key);
   }
 
   #remove(key: string): void {
@@ -316,12 +355,12 @@ export class Informer<T extends KubeObject = Unstructured> {
     const inNamespace = this.#byNamespace.get(namespace);
     inNamespace?.delete(key);
     if (inNamespace?.size === 0) this.#byNamespace.delete(namespace);
-    for (const [label, value] of Object.entries(object.metadata.labels ?? {})) {
-      const values = this.#byLabel.get(label);
-      const keys = values?.get(value);
-      keys?.delete(key);
-      if (keys?.size === 0) values!.delete(value);
-      if (values?.size === 0) this.#byLabel.delete(label);
+    for (const { keysOf, entries } of this.#indexes.values()) {
+      for (const value of keysOf(object)) {
+        const keys = entries.get(value);
+        keys?.delete(key);
+        if (keys?.size === 0) entries.delete(value);
+      }
     }
   }
 
@@ -341,5 +380,13 @@ export class Informer<T extends KubeObject = Unstructured> {
     } catch (error) {
       this.#options.logger.error({ kind: this.kind, err: error }, "informer handler failed");
     }
+  }
+}
+
+function addToIndex(entries: Map<string, Set<string>>, values: readonly string[], key: string): void {
+  for (const value of values) {
+    let keys = entries.get(value);
+    if (!keys) entries.set(value, (keys = new Set<string>()));
+    keys.add(key);
   }
 }

@@ -34,6 +34,8 @@ export interface ProcessedKey {
 export interface WorkQueueObserver {
   /** A key entered the queue, or was marked to run again after its current run. Not called for duplicates. */
   added?(key: string): void;
+  /** A worker took `key`, which had waited `waitedMs` since it became ready. */
+  started?(key: string, waitedMs: number): void;
   /** The number of keys waiting for a worker changed. */
   depthChanged?(depth: number): void;
   processed?(result: ProcessedKey): void;
@@ -78,10 +80,12 @@ export class WorkQueue {
   readonly #random: () => number;
   readonly #observer: WorkQueueObserver;
 
-  /** Keys waiting for a worker, in insertion order. */
-  readonly #ready = new Set<string>();
+  /** Keys waiting for a worker, in insertion order, with the time each became ready. */
+  readonly #ready = new Map<string, number>();
   /** Keys being processed, with the controller of the signal handed to their reconcile. */
   readonly #processing = new Map<string, AbortController>();
+  /** When each key in flight started. */
+  readonly #startedAt = new Map<string, number>();
   /** Keys added while being processed: they run once more when the current run ends. */
   readonly #dirty = new Set<string>();
   readonly #delayed = new Map<string, DelayedAdd>();
@@ -122,6 +126,11 @@ export class WorkQueue {
   /** Keys waiting for a delay (backoff or requeueAfter) to pass. */
   get delayed(): number {
     return this.#delayed.size;
+  }
+
+  /** How long each key in flight has been running at `nowMs`. */
+  inFlightDurations(nowMs: number = this.#clock.now()): number[] {
+    return [...this.#startedAt.values()].map((startedAt) => nowMs - startedAt);
   }
 
   get shuttingDown(): boolean {
@@ -235,7 +244,7 @@ export class WorkQueue {
   }
 
   #enqueueReady(key: string): void {
-    this.#ready.add(key);
+    this.#ready.set(key, this.#clock.now());
     this.#observer.depthChanged?.(this.#ready.size);
   }
 
@@ -248,11 +257,12 @@ export class WorkQueue {
 
   #pump(): void {
     while (this.#started && !this.#shuttingDown && this.#processing.size < this.#workers) {
-      const next = this.#ready.values().next();
+      const next = this.#ready.entries().next();
       if (next.done) break;
-      const key = next.value;
+      const [key, readyAt] = next.value;
       this.#ready.delete(key);
       this.#observer.depthChanged?.(this.#ready.size);
+      this.#observer.started?.(key, this.#clock.now() - readyAt);
       void this.#process(key);
     }
     this.#notifyIfIdle();
@@ -262,6 +272,7 @@ export class WorkQueue {
     const abort = new AbortController();
     this.#processing.set(key, abort);
     const startedAt = this.#clock.now();
+    this.#startedAt.set(key, startedAt);
     let outcome: WorkOutcome;
     let error: unknown;
     let requeueAfterMs: number | undefined;
@@ -281,6 +292,7 @@ export class WorkQueue {
     const durationMs = this.#clock.now() - startedAt;
 
     this.#processing.delete(key);
+    this.#startedAt.delete(key);
     const dirty = this.#dirty.delete(key);
     let failures = 0;
     let retryAfterMs: number | undefined;

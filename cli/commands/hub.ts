@@ -59,8 +59,13 @@ export function registerHub(program: Command): void {
             .filter(Boolean),
         });
         logger.info({ metrics: hub.metricsAddress.url }, "hub running");
-        const signal = await untilSignalled();
-        logger.info({ signal }, "stopping");
+        const outcome = await Promise.race([untilSignalled(), hub.failed]);
+        if (outcome instanceof Error) {
+          await hub.stop();
+          client.close();
+          throw new Error(`bosun hub cannot serve: ${outcome.message}`, { cause: outcome });
+        }
+        logger.info({ signal: outcome }, "stopping");
         await hub.stop();
         client.close();
       },

@@ -7,7 +7,6 @@ import type { Logger } from "pino";
 import type { Registry } from "prom-client";
 import {
   Annotations,
-  ClusterSetSelectorTypes,
   Labels,
   PlacementEvents,
   Resources,
@@ -23,15 +22,18 @@ import type { Clock } from "../../runtime/clock.ts";
 import { Controller } from "../../runtime/controller.ts";
 import { KubeApiError } from "../../runtime/errors.ts";
 import { EventRecorder } from "../../runtime/events.ts";
-import { Informer } from "../../runtime/informer.ts";
+import type { Informer } from "../../runtime/informer.ts";
+import { InformerFactory } from "../../runtime/informer-factory.ts";
 import { refOf, type KubeClient } from "../../runtime/kube/client.ts";
 import { objectKey, type KubeObject } from "../../runtime/kube/types.ts";
 import { patchStatus } from "../../runtime/status.ts";
 import { PlacementCel } from "./cel/environment.ts";
 import { decisionsChangedBeyondScores, scoreRateLimitMs, scoresBlockedUntil } from "./score-rate-limit.ts";
 import { FleetIndex } from "./scheduler/fleet.ts";
+import { compilePredicates, mayMatchPredicates, type CompiledPredicate } from "./scheduler/predicate.ts";
 import { schedule } from "./scheduler/scheduler.ts";
-import { compileLabelSelector, matches, recordLookup } from "./scheduler/selectors.ts";
+import { defaultCacheSyncTimeoutMs, HubInformers } from "../informers.ts";
+import { setsSelecting } from "../registration/clustersets.ts";
 import { formatTime } from "../../runtime/time.ts";
 
 export const placementFieldManager = "bosun-placement";
@@ -45,6 +47,10 @@ export interface PlacementControllerOptions {
   logger: Logger;
   registry: Registry;
   workers?: number;
+  /** The process's shared informers; without it the controller makes (and starts and stops) its own. */
+  informers?: InformerFactory;
+  /** How long start() waits for the caches before failing with the resources it still misses. */
+  cacheSyncTimeoutMs?: number;
 }
 
 export class PlacementController {
@@ -52,6 +58,14 @@ export class PlacementController {
   readonly #clock: Clock;
   readonly #logger: Logger;
   readonly #cel = new PlacementCel();
+  readonly #informers: InformerFactory;
+  readonly #ownsInformers: boolean;
+  readonly #cacheSyncTimeoutMs: number;
+  /** Each placement's predicates, compiled for the generation they were compiled from. */
+  readonly #predicates = new Map<
+    string,
+    { generation: number | undefined; predicates: CompiledPredicate[] | undefined }
+  >();
   readonly clusters: Informer<ManagedCluster>;
   readonly sets: Informer<ManagedClusterSet>;
   readonly bindings: Informer<ManagedClusterSetBinding>;
@@ -74,20 +88,20 @@ export class PlacementController {
       clock: options.clock,
       logger: this.#logger,
     });
-    const informer = <T extends KubeObject>(r: { apiVersion: string; kind: string }, extra: object = {}) =>
-      new Informer<T>({
-        client: options.client,
-        apiVersion: r.apiVersion,
-        kind: r.kind,
-        logger: this.#logger,
-        ...extra,
-      });
-    this.clusters = informer(Resources.ManagedCluster);
-    this.sets = informer(Resources.ManagedClusterSet);
-    this.bindings = informer(Resources.ManagedClusterSetBinding);
-    this.scores = informer(Resources.AddOnPlacementScore);
-    this.decisions = informer(Resources.PlacementDecision, { labelSelector: Labels.placement });
-    this.placements = informer(Resources.Placement);
+    this.#ownsInformers = options.informers === undefined;
+    this.#informers =
+      options.informers ?? new InformerFactory({ client: options.client, logger: this.#logger });
+    this.#cacheSyncTimeoutMs = options.cacheSyncTimeoutMs ?? defaultCacheSyncTimeoutMs;
+    const informers = this.#informers;
+    this.clusters = informers.informer(Resources.ManagedCluster);
+    this.sets = informers.informer(Resources.ManagedClusterSet);
+    this.bindings = informers.informer(Resources.ManagedClusterSetBinding);
+    this.scores = informers.informer(Resources.AddOnPlacementScore);
+    this.decisions = informers.informer(
+      HubInformers.placementDecisions.resource,
+      HubInformers.placementDecisions.scope,
+    );
+    this.placements = informers.informer(Resources.Placement);
     this.#controller = new Controller({
       name: "placement",
       reconcile: (key) => this.reconcile(key),
@@ -176,15 +190,15 @@ export class PlacementController {
   }
 
   async start(signal?: AbortSignal): Promise<void> {
-    for (const informer of this.informers) informer.start();
-    await Promise.all(this.informers.map((informer) => informer.waitForSync(signal)));
+    this.#informers.start();
+    await this.#informers.waitForSync({ timeoutMs: this.#cacheSyncTimeoutMs, signal });
     this.#controller.start();
     for (const key of this.placements.keys()) this.#controller.enqueue(key);
   }
 
   async stop(): Promise<void> {
     await this.#controller.stop();
-    await Promise.all(this.informers.map((informer) => informer.stop()));
+    if (this.#ownsInformers) await this.#informers.stop();
   }
 
   whenIdle(): Promise<void> {
@@ -193,32 +207,48 @@ export class PlacementController {
 
   // Which placements a change can affect --------------------------------------------------------
 
-  /** Sets whose membership includes any of these versions of a cluster. */
-  #setsOf(versions: readonly ManagedCluster[]): Set<string> {
-    const names = new Set<string>();
-    for (const set of this.sets.list()) {
-      const selector = set.spec?.clusterSelector;
-      const type = selector?.selectorType ?? ClusterSetSelectorTypes.exclusiveClusterSetLabel;
-      const name = set.metadata.name ?? "";
-      for (const cluster of versions) {
-        if (type === ClusterSetSelectorTypes.exclusiveClusterSetLabel) {
-          if (cluster.metadata.labels?.[Labels.clusterSet] === name) names.add(name);
-        } else if (selector?.labelSelector) {
-          const compiled = compileLabelSelector(selector.labelSelector, "");
-          if (!compiled.ok || matches(compiled.selector, recordLookup(cluster.metadata.labels)))
-            names.add(name);
-        }
-      }
-    }
-    return names;
+  /**
+   * Placements a change of this cluster can affect: those bound to a set that holds it before
+   * or after the change, whose predicates could select it before or after, or whose current
+   * decisions include it.
+   */
+  #enqueueForClusters(versions: readonly ManagedCluster[]): void {
+    const name = versions[0]?.metadata.name ?? "";
+    this.#enqueueForSets(setsSelecting(this.sets.list(), versions), (placement) => {
+      if (this.#decides(placement, name)) return true;
+      const predicates = this.#compiledPredicates(placement);
+      // Predicates that do not compile leave the placement misconfigured whatever the fleet does.
+      if (predicates === undefined) return false;
+      return versions.some((cluster) => mayMatchPredicates(predicates, cluster));
+    });
   }
 
-  #enqueueForClusters(versions: readonly ManagedCluster[]): void {
-    this.#enqueueForSets(this.#setsOf(versions));
+  #decides(placement: Placement, cluster: string): boolean {
+    const namespace = placement.metadata.namespace;
+    return this.decisions
+      .byLabel(Labels.placement, placement.metadata.name ?? "")
+      .some(
+        (pd) =>
+          pd.metadata.namespace === namespace &&
+          (pd.status?.decisions ?? []).some((d) => d.clusterName === cluster),
+      );
+  }
+
+  #compiledPredicates(placement: Placement): CompiledPredicate[] | undefined {
+    const key = objectKey(placement);
+    const cached = this.#predicates.get(key);
+    if (cached && cached.generation === placement.metadata.generation) return cached.predicates;
+    const compiled = compilePredicates({ placement, cel: this.#cel });
+    const predicates = compiled.ok ? compiled.predicates : undefined;
+    this.#predicates.set(key, { generation: placement.metadata.generation, predicates });
+    return predicates;
   }
 
   /** Placements in namespaces bound to any of the sets, that may choose from them. */
-  #enqueueForSets(setNames: ReadonlySet<string>): void {
+  #enqueueForSets(
+    setNames: ReadonlySet<string>,
+    affected: (placement: Placement) => boolean = () => true,
+  ): void {
     if (setNames.size === 0) return;
     const namespaces = new Set<string>();
     for (const binding of this.bindings.list()) {
@@ -227,7 +257,7 @@ export class PlacementController {
     for (const namespace of namespaces) {
       for (const placement of this.placements.byNamespace(namespace)) {
         const wanted = placement.spec.clusterSets ?? [];
-        if (wanted.length === 0 || wanted.some((s) => setNames.has(s)))
+        if ((wanted.length === 0 || wanted.some((s) => setNames.has(s))) && affected(placement))
           this.#controller.enqueue(objectKey(placement));
       }
     }
@@ -264,6 +294,7 @@ export class PlacementController {
     const placement = this.placements.get(key);
     if (!placement || placement.metadata.deletionTimestamp) {
       this.#scoresWrittenAt.delete(key);
+      this.#predicates.delete(key);
       return;
     }
     if (placement.metadata.annotations?.[Annotations.experimentalSchedulingDisable] === "true") return;

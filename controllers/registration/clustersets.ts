@@ -83,3 +83,19 @@ export function builtInClusterSets(): ManagedClusterSet[] {
     },
   ];
 }
+
+/**
+ * The names of the sets that hold any of these versions of a cluster (before and after a
+ * change). A set whose selector is invalid is included: its status must say so.
+ */
+export function setsSelecting(
+  sets: readonly ManagedClusterSet[],
+  versions: readonly ManagedCluster[],
+): Set<string> {
+  const names = new Set<string>();
+  for (const set of sets) {
+    const members = clusterSetMembers(set, versions);
+    if (members instanceof Error || members.length > 0) names.add(set.metadata.name ?? "");
+  }
+  return names;
+}

@@ -2,6 +2,7 @@
 // HubAcceptedManagedCluster), lease-based availability and its taints, CSR approval, the
 // default cluster-set label, and the status of cluster sets and their bindings. Events only
 // enqueue keys; each reconcile reads the caches and writes the difference.
+import { isDeepStrictEqual } from "node:util";
 import type { Logger } from "pino";
 import { isPending } from "../../api/csr.ts";
 import type { Registry } from "prom-client";
@@ -29,7 +30,8 @@ import { findCondition, setCondition, type Condition } from "../../runtime/condi
 import { Controller } from "../../runtime/controller.ts";
 import { KubeApiError, TerminalError } from "../../runtime/errors.ts";
 import { EventRecorder } from "../../runtime/events.ts";
-import { Informer } from "../../runtime/informer.ts";
+import type { Informer } from "../../runtime/informer.ts";
+import { InformerFactory } from "../../runtime/informer-factory.ts";
 import { jittered } from "../../runtime/jitter.ts";
 import type { KubeClient } from "../../runtime/kube/client.ts";
 import { objectKey, splitKey, type KubeObject, type Unstructured } from "../../runtime/kube/types.ts";
@@ -41,7 +43,9 @@ import {
   builtInClusterSets,
   clusterSetEmptyCondition,
   clusterSetMembers,
+  setsSelecting,
 } from "./clustersets.ts";
+import { defaultCacheSyncTimeoutMs, HubInformers } from "../informers.ts";
 import {
   approveCsr,
   checkClusterCsr,
@@ -72,6 +76,10 @@ export interface RegistrationOptions {
   registry: Registry;
   /** CSR requesters (spec.username) whose bootstrap CSRs are approved and clusters accepted without `bosun accept`. */
   autoApprovedUsers?: readonly string[];
+  /** The process's shared informers; without it the controllers make (and start and stop) their own. */
+  informers?: InformerFactory;
+  /** How long start() waits for the caches before failing with the resources it still misses. */
+  cacheSyncTimeoutMs?: number;
 }
 
 export class RegistrationControllers {
@@ -80,6 +88,9 @@ export class RegistrationControllers {
   readonly #logger: Logger;
   readonly #autoApproved: ReadonlySet<string>;
   readonly #events: EventRecorder;
+  readonly #informers: InformerFactory;
+  readonly #ownsInformers: boolean;
+  readonly #cacheSyncTimeoutMs: number;
   readonly clusters: Informer<ManagedCluster>;
   readonly leases: Informer<LeaseObject>;
   readonly csrs: Informer<CertificateSigningRequest>;
@@ -103,17 +114,18 @@ export class RegistrationControllers {
       clock: options.clock,
       logger: this.#logger,
     });
-    const informer = <T extends KubeObject>(apiVersion: string, kind: string, extra: object = {}) =>
-      new Informer<T>({ client: options.client, apiVersion, kind, logger: this.#logger, ...extra });
-    this.clusters = informer(Resources.ManagedCluster.apiVersion, "ManagedCluster");
-    this.leases = informer("coordination.k8s.io/v1", "Lease", {
-      fieldSelector: `metadata.name=${Lease.name}`,
-    });
-    this.csrs = informer("certificates.k8s.io/v1", "CertificateSigningRequest", {
-      labelSelector: Labels.clusterName,
-    });
-    this.sets = informer(Resources.ManagedClusterSet.apiVersion, "ManagedClusterSet");
-    this.bindings = informer(Resources.ManagedClusterSetBinding.apiVersion, "ManagedClusterSetBinding");
+    this.#ownsInformers = options.informers === undefined;
+    this.#informers =
+      options.informers ?? new InformerFactory({ client: options.client, logger: this.#logger });
+    this.#cacheSyncTimeoutMs = options.cacheSyncTimeoutMs ?? defaultCacheSyncTimeoutMs;
+    this.clusters = this.#informers.informer(Resources.ManagedCluster);
+    this.leases = this.#informers.informer(
+      HubInformers.clusterLeases.resource,
+      HubInformers.clusterLeases.scope,
+    );
+    this.csrs = this.#informers.informer(HubInformers.clusterCsrs.resource, HubInformers.clusterCsrs.scope);
+    this.sets = this.#informers.informer(Resources.ManagedClusterSet);
+    this.bindings = this.#informers.informer(Resources.ManagedClusterSetBinding);
 
     const controller = (
       name: string,
@@ -138,11 +150,22 @@ export class RegistrationControllers {
       onUpdate: (_previous, current) => enqueueCluster(current),
       onDelete: enqueueCluster,
     });
-    // Every set's membership may change with any cluster's labels.
-    const enqueueAllSets = () => {
-      for (const key of this.sets.keys()) this.#setController.enqueue(key);
+    // A set's status counts its members: only the sets that hold the cluster before or after
+    // the change can see a difference.
+    const enqueueSetsOf = (...versions: ManagedCluster[]) => {
+      for (const name of setsSelecting(this.sets.list(), versions)) this.#setController.enqueue(name);
     };
-    this.clusters.addHandlers({ onAdd: enqueueAllSets, onUpdate: enqueueAllSets, onDelete: enqueueAllSets });
+    this.clusters.addHandlers({
+      onAdd: (cluster) => enqueueSetsOf(cluster),
+      onUpdate: (previous, current) => {
+        if (
+          !isDeepStrictEqual(previous.metadata.labels, current.metadata.labels) ||
+          !previous.metadata.deletionTimestamp !== !current.metadata.deletionTimestamp
+        )
+          enqueueSetsOf(previous, current);
+      },
+      onDelete: (cluster) => enqueueSetsOf(cluster),
+    });
     const enqueueLeaseCluster = (lease: KubeObject) => {
       if (lease.metadata.namespace) this.#clusterController.enqueue(lease.metadata.namespace);
     };
@@ -198,8 +221,8 @@ export class RegistrationControllers {
 
   async start(signal?: AbortSignal): Promise<void> {
     await this.ensureHubDefaults();
-    for (const informer of this.informers) informer.start();
-    await Promise.all(this.informers.map((informer) => informer.waitForSync(signal)));
+    this.#informers.start();
+    await this.#informers.waitForSync({ timeoutMs: this.#cacheSyncTimeoutMs, signal });
     for (const controller of [
       this.#clusterController,
       this.#csrController,
@@ -216,7 +239,7 @@ export class RegistrationControllers {
         (controller) => controller.stop(),
       ),
     );
-    await Promise.all(this.informers.map((informer) => informer.stop()));
+    if (this.#ownsInformers) await this.#informers.stop();
   }
 
   // ---------------------------------------------------------------------------------------

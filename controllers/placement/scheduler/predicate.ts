@@ -107,3 +107,36 @@ export function predicateFilter(ctx: PluginContext, clusters: readonly ManagedCl
   }
   return { ok: true, result: { passed, rejected, notes } };
 }
+
+/** A cluster's claims as the claim selectors read them. */
+export function clusterClaims(cluster: ManagedCluster): Map<string, string> {
+  const claims = new Map<string, string>();
+  for (const claim of cluster.status?.clusterClaims ?? []) {
+    if (claim.name !== undefined) claims.set(claim.name, claim.value ?? "");
+  }
+  return claims;
+}
+
+/**
+ * Whether some predicate could select the cluster: its label and claim selectors match. CEL
+ * is not evaluated (it may read scores and the rest of the fleet), so a predicate with CEL
+ * whose selectors match counts as a possible match. A cluster that no predicate could select
+ * before or after a change cannot change the placement's decisions: the controller uses this
+ * to reschedule only the placements a cluster event can affect.
+ */
+export function mayMatchPredicates(
+  predicates: readonly CompiledPredicate[],
+  cluster: ManagedCluster,
+): boolean {
+  if (predicates.length === 0) return true;
+  let claims: Map<string, string> | undefined;
+  for (const predicate of predicates) {
+    if (!matches(predicate.labels, recordLookup(cluster.metadata.labels))) continue;
+    if (!isEmpty(predicate.claims)) {
+      claims ??= clusterClaims(cluster);
+      if (!matches(predicate.claims, mapLookup(claims))) continue;
+    }
+    return true;
+  }
+  return false;
+}

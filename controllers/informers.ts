@@ -1,0 +1,30 @@
+// The informers the hub controllers share, each spelled once so that every controller asking
+// for the same objects gets the same cache (one list and one watch per kind per process).
+import { Labels, Lease, Resources } from "../api/constants.ts";
+import type { InformerScope, ResourceType } from "../runtime/informer-factory.ts";
+
+interface SharedInformer {
+  resource: ResourceType;
+  scope: InformerScope;
+}
+
+export const HubInformers = {
+  /** Each cluster's `managed-cluster-lease` in its namespace. */
+  clusterLeases: {
+    resource: { apiVersion: "coordination.k8s.io/v1", kind: "Lease" },
+    scope: { fieldSelector: `metadata.name=${Lease.name}` },
+  },
+  /** The CSRs made for clusters (labelled with their cluster name). */
+  clusterCsrs: {
+    resource: { apiVersion: "certificates.k8s.io/v1", kind: "CertificateSigningRequest" },
+    scope: { labelSelector: Labels.clusterName },
+  },
+  /** PlacementDecisions made by a placement controller (labelled with their placement). */
+  placementDecisions: {
+    resource: Resources.PlacementDecision,
+    scope: { labelSelector: Labels.placement },
+  },
+} as const satisfies Record<string, SharedInformer>;
+
+/** How long a hub controller waits for its caches at start-up before failing. */
+export const defaultCacheSyncTimeoutMs = 60_000;
