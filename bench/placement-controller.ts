@@ -17,7 +17,7 @@ import type {
   PlacementSpec,
   PrioritizerConfig,
 } from "../api/types/placement.ts";
-import { installCrds } from "../cli/install.ts";
+import { installCrds } from "../runtime/crds.ts";
 import { PlacementCel } from "../controllers/placement/cel/environment.ts";
 import { PlacementController } from "../controllers/placement/controller.ts";
 import { FleetIndex } from "../controllers/placement/scheduler/fleet.ts";

@@ -6,13 +6,7 @@ import { cpus } from "node:os";
 import { PlacementCel } from "../controllers/placement/cel/environment.ts";
 import { FleetIndex } from "../controllers/placement/scheduler/fleet.ts";
 import { schedule } from "../controllers/placement/scheduler/scheduler.ts";
-import {
-  binding,
-  cluster,
-  clusterSet,
-  decision,
-  placement,
-} from "../controllers/placement/scheduler/testing.ts";
+import { binding, cluster, clusterSet, decision, placement } from "../test/support/placement-fixtures.ts";
 
 const regions = ["eu-west", "eu-central", "us-east", "us-west", "ap-south"];
 const now = Date.parse("2026-06-01T12:00:00Z");

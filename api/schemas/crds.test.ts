@@ -9,14 +9,10 @@ import { parse } from "yaml";
 import { LabelValues, PolicyLabels, Resources } from "../constants.ts";
 import { checkStructural, schemaAt, type CustomResourceDefinition, type Schema } from "./dsl.ts";
 import { allCrds, hubCrds, managedCrds } from "./index.ts";
-import { crdFileName, crdsDir, projectRoot, renderAll } from "./write-crds.ts";
+import { crdFileName, crdsDir, renderAll } from "./write-crds.ts";
+import { corpusMissing, findCorpus } from "../../test/support/corpus.ts";
 
-function corpusDir(): string | undefined {
-  const candidates = [process.env.BOSUN_CORPUS, join(projectRoot, "..", "shared", "corpus")];
-  return candidates.find((dir): dir is string => !!dir && existsSync(join(dir, "ocm-crds")));
-}
-
-const corpusMissing = "corpus not found (set BOSUN_CORPUS or place it at ../shared/corpus)";
+const corpusDir = findCorpus;
 
 function ocmCrds(corpus: string): Map<string, CustomResourceDefinition> {
   const dir = join(corpus, "ocm-crds");
@@ -272,7 +268,7 @@ describe("crds/", () => {
 describe("compared with OCM's CRDs", () => {
   it("has a CRD for every OCM CRD, with the same names, scope, versions, columns and labels", (t) => {
     const corpus = corpusDir();
-    if (!corpus) return t.skip(corpusMissing);
+    if (!corpus) return t.skip(corpusMissing());
     const ocm = ocmCrds(corpus);
     assert.equal(ocm.size, allCrds.length, "one OCM CRD per bosun kind");
     for (const [name, theirs] of ocm) {
@@ -313,7 +309,7 @@ describe("compared with OCM's CRDs", () => {
 
   it("matches every field of OCM's schemas except the listed deviations", (t) => {
     const corpus = corpusDir();
-    if (!corpus) return t.skip(corpusMissing);
+    if (!corpus) return t.skip(corpusMissing());
     for (const [name, theirs] of ocmCrds(corpus)) {
       const ours = byName(name);
       for (const theirVersion of theirs.spec.versions) {
@@ -325,7 +321,7 @@ describe("compared with OCM's CRDs", () => {
 
   it("agrees with OCM on these enums, defaults and bounds", (t) => {
     const corpus = corpusDir();
-    if (!corpus) return t.skip(corpusMissing);
+    if (!corpus) return t.skip(corpusMissing());
     const ocm = ocmCrds(corpus);
     const checks: [crd: string, path: string, keys: (keyof Schema)[]][] = [
       [

@@ -19,7 +19,7 @@ import { applyServerSide } from "../../runtime/apply.ts";
 import { KubeClient } from "../../runtime/kube/client.ts";
 import type { Unstructured } from "../../runtime/kube/types.ts";
 import { startBackground } from "../background.ts";
-import { installCrds } from "../install.ts";
+import { installCrds } from "../../runtime/crds.ts";
 import { acceptCluster } from "./accept.ts";
 import { explainLive, renderTable } from "./explain.ts";
 import { clustersTable } from "./get.ts";

@@ -6,7 +6,7 @@ import {
   hubEndpointOf,
   mintBootstrapToken,
 } from "../../controllers/registration/bootstrap.ts";
-import { installCrds } from "../install.ts";
+import { installCrds } from "../../runtime/crds.ts";
 import { addKubeFlags, clientFromFlags, type KubeFlags } from "../kube.ts";
 import type { KubeClient } from "../../runtime/kube/client.ts";
 

@@ -23,7 +23,7 @@ import { KubeApiError } from "../../runtime/errors.ts";
 import { KubeClient } from "../../runtime/kube/client.ts";
 import type { Unstructured } from "../../runtime/kube/types.ts";
 import { startBackground, stopBackground } from "../background.ts";
-import { installCrds } from "../install.ts";
+import { installCrds } from "../../runtime/crds.ts";
 import { addKubeFlags, clientFromFlags, resolveKubeconfigPath, type KubeFlags } from "../kube.ts";
 
 export const joinFieldManager = "bosun-join";

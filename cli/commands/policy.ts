@@ -11,7 +11,7 @@ import { isObject, type JsonObject } from "../../policies/gofmt.ts";
 import { configurationPolicyErrors, expandPolicy, policyErrors } from "../../policies/policy.ts";
 import { parseKubeYaml, YamlError } from "../../policies/yaml.ts";
 import { KubeClient } from "../../runtime/kube/client.ts";
-import { evaluateLive, KubeClusterReader } from "../../runtime/kube/policy-reader.ts";
+import { evaluateLive, KubeClusterReader } from "../../policies/live-reader.ts";
 
 export interface PolicyResult {
   name: string;

@@ -14,7 +14,7 @@ import type { ManagedCluster } from "../../api/types/cluster.ts";
 import { acceptCluster } from "../../cli/commands/accept.ts";
 import { clustersTable } from "../../cli/commands/get.ts";
 import { bootstrapKubeconfig } from "../../cli/commands/join.ts";
-import { installCrds } from "../../cli/install.ts";
+import { installCrds } from "../../runtime/crds.ts";
 import {
   ensureBootstrapIdentity,
   hubEndpointOf,

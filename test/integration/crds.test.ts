@@ -3,7 +3,7 @@
 // policy-collection as written, accept objects valid under OCM's CRDs, and reject invalid
 // objects with 422 naming the field.
 import assert from "node:assert/strict";
-import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 import { join, relative, resolve } from "node:path";
 import { after, afterEach, before, describe, test } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
@@ -19,6 +19,7 @@ import { parse, parseAllDocuments } from "yaml";
 import { Resources, type BosunKind, type ResourceDescriptor } from "../../api/constants.ts";
 import { ensureKubeBinaries } from "../../local/binaries.ts";
 import { ControlPlane } from "../../local/controlplane.ts";
+import { corpusMissing, findCorpus } from "../support/corpus.ts";
 
 type Obj = Record<string, unknown> & {
   metadata?: { name?: string; namespace?: string; [key: string]: unknown };
@@ -26,10 +27,7 @@ type Obj = Record<string, unknown> & {
 
 const projectRoot = resolve(import.meta.dirname, "..", "..");
 
-function corpusDir(): string | undefined {
-  const candidates = [process.env.BOSUN_CORPUS, join(projectRoot, "..", "shared", "corpus")];
-  return candidates.find((dir): dir is string => !!dir && existsSync(join(dir, "ocm-crds")));
-}
+const corpusDir = findCorpus;
 
 function yamlFiles(dir: string): string[] {
   const out: string[] = [];
@@ -254,7 +252,7 @@ describe("installation", () => {
 
   test("each of OCM's CRDs has a counterpart with the same group, kind, scope, plural and versions", async (t) => {
     const corpus = corpusDir();
-    if (!corpus) return t.skip("corpus not found (set BOSUN_CORPUS or place it at ../shared/corpus)");
+    if (!corpus) return t.skip(corpusMissing());
     const installed = new Map(
       (await crdApi.listCustomResourceDefinition()).items.map((c) => [c.metadata!.name!, c] as const),
     );
@@ -286,7 +284,7 @@ describe("the policy corpus", () => {
 
   test("every Policy, PlacementBinding, Placement, PolicySet and ConfigurationPolicy is accepted as written", async (t) => {
     const corpus = corpusDir();
-    if (!corpus) return t.skip("corpus not found (set BOSUN_CORPUS or place it at ../shared/corpus)");
+    if (!corpus) return t.skip(corpusMissing());
     const ocmSchemas = loadOcmSchemas(corpus);
     const counts: Record<string, number> = {};
     const rejected: string[] = [];

@@ -26,7 +26,7 @@ import type { Condition } from "../../api/types/meta.ts";
 import type { Placement, PlacementDecision } from "../../api/types/placement.ts";
 import { acceptCluster } from "../../cli/commands/accept.ts";
 import { bootstrapKubeconfig } from "../../cli/commands/join.ts";
-import { crdRoot, installCrds } from "../../cli/install.ts";
+import { crdRoot, installCrds } from "../../runtime/crds.ts";
 import { runHub, type RunningHub } from "../../controllers/hub.ts";
 import {
   ensureBootstrapIdentity,

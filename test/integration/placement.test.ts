@@ -9,7 +9,7 @@ import { Labels } from "../../api/constants.ts";
 import type { ManagedCluster, Taint } from "../../api/types/cluster.ts";
 import type { Placement, PlacementDecision } from "../../api/types/placement.ts";
 import { explainLive } from "../../cli/commands/explain.ts";
-import { installCrds } from "../../cli/install.ts";
+import { installCrds } from "../../runtime/crds.ts";
 import { PlacementController } from "../../controllers/placement/controller.ts";
 import { systemClock } from "../../runtime/clock.ts";
 import { KubeClient } from "../../runtime/kube/client.ts";

@@ -10,7 +10,7 @@ import { Registry } from "prom-client";
 import { stringify } from "yaml";
 import { Annotations, Csr, Labels } from "../../api/constants.ts";
 import type { ManagedCluster } from "../../api/types/cluster.ts";
-import { installCrds } from "../../cli/install.ts";
+import { installCrds } from "../../runtime/crds.ts";
 import {
   ensureBootstrapIdentity,
   hubEndpointOf,

@@ -14,7 +14,7 @@ import { Csr, Finalizers, Labels, Lease, Taints } from "../../api/constants.ts";
 import type { ManagedCluster } from "../../api/types/cluster.ts";
 import { acceptCluster } from "../../cli/commands/accept.ts";
 import { applyServerSide } from "../../runtime/apply.ts";
-import { installCrds } from "../../cli/install.ts";
+import { installCrds } from "../../runtime/crds.ts";
 import {
   ensureBootstrapIdentity,
   hubEndpointOf,

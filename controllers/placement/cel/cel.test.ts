@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { cluster, addOnScore } from "../scheduler/testing.ts";
+import { cluster, addOnScore } from "../../../test/support/placement-fixtures.ts";
 import { PlacementCel, type ScoreLookup } from "./environment.ts";
 import { normalizeSemver, parseSemver, compareSemver, type Semver } from "./semver.ts";
 

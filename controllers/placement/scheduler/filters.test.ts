@@ -6,7 +6,7 @@ import { PlacementCel } from "../cel/environment.ts";
 import { predicateFilter } from "./predicate.ts";
 import { compileLabelSelector, matches, recordLookup } from "./selectors.ts";
 import { judgeTaints, taintTolerationFilter, validateTolerations } from "./taint-toleration.ts";
-import { cluster, fleet, now, placement } from "./testing.ts";
+import { cluster, fleet, now, placement } from "../../../test/support/placement-fixtures.ts";
 import type { PluginContext } from "./types.ts";
 
 function context(

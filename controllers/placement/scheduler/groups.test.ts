@@ -4,7 +4,7 @@ import { Labels } from "../../../api/constants.ts";
 import type { GroupStrategy } from "../../../api/types/placement.ts";
 import { groupLength } from "./groups.ts";
 import { schedule } from "./scheduler.ts";
-import { cluster, fleet, now, placement } from "./testing.ts";
+import { cluster, fleet, now, placement } from "../../../test/support/placement-fixtures.ts";
 
 describe("group length", () => {
   const cases: [number | string, number, number | string][] = [

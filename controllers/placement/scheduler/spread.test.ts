@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import type { PlacementSpec, SpreadConstraint } from "../../../api/types/placement.ts";
 import { schedule, type ScheduleResult } from "./scheduler.ts";
-import { cluster, fleet, now, placement } from "./testing.ts";
+import { cluster, fleet, now, placement } from "../../../test/support/placement-fixtures.ts";
 
 function decided(result: ScheduleResult): string[] {
   return result.placementDecisions.flatMap((pd) => pd.status?.decisions.map((d) => d.clusterName) ?? []);

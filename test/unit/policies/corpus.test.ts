@@ -1,8 +1,8 @@
 // Every ConfigurationPolicy of OCM's policy-collection evaluated offline, against an empty
 // cluster and against a cluster that holds what each object template asks for.
 import assert from "node:assert/strict";
-import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
-import { join, relative, resolve } from "node:path";
+import { readdirSync, readFileSync, statSync } from "node:fs";
+import { join, relative } from "node:path";
 import { describe, it } from "node:test";
 import { type ClusterObject, MemoryCluster } from "../../../policies/cluster.ts";
 import { evaluateConfigurationPolicy, type PolicyEvaluation } from "../../../policies/evaluate.ts";
@@ -11,9 +11,10 @@ import { builtInKinds } from "../../../policies/kinds.ts";
 import { namespaceSelectorIsEmpty } from "../../../policies/namespaces.ts";
 import { expandPolicy, policyErrors } from "../../../policies/policy.ts";
 import { parseKubeYaml } from "../../../policies/yaml.ts";
+import { corpusMissing, findCorpus } from "../../support/corpus.ts";
 
-const corpus = process.env.BOSUN_CORPUS ?? resolve(import.meta.dirname, "../../../../shared/corpus");
-const collection = join(corpus, "policy-collection");
+const corpus = findCorpus();
+const collection = corpus === undefined ? "" : join(corpus, "policy-collection");
 
 function yamlFiles(dir: string): string[] {
   return readdirSync(dir).flatMap((entry) => {
@@ -133,8 +134,8 @@ function assertSane(result: PolicyEvaluation): void {
 }
 
 describe("the OCM policy corpus", () => {
-  if (!existsSync(collection)) {
-    void it.skip(`the corpus is not at ${collection}: set BOSUN_CORPUS to run these tests`);
+  if (corpus === undefined) {
+    void it.skip(corpusMissing());
     return;
   }
   const policies = configurationPolicies();

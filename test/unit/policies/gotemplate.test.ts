@@ -1,6 +1,5 @@
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
-import { existsSync } from "node:fs";
 import { resolve } from "node:path";
 import { describe, it } from "node:test";
 import { MemoryCluster } from "../../../policies/cluster.ts";
@@ -9,6 +8,7 @@ import { parseTemplate } from "../../../policies/gotemplate-parse.ts";
 import { goSprintf, templateFunctions } from "../../../policies/template-funcs.ts";
 import { processForAutoIndent, processForDataTypes, resolveTemplate } from "../../../policies/templates.ts";
 import { parseKubeYaml } from "../../../policies/yaml.ts";
+import { corpusMissing, findCorpus } from "../../support/corpus.ts";
 
 const cluster = new MemoryCluster(
   parseKubeYaml(`
@@ -228,12 +228,12 @@ describe("go-template-utils' text processing", () => {
 });
 
 describe("every template in the policy corpus parses", () => {
-  const corpus = process.env.BOSUN_CORPUS ?? resolve(import.meta.dirname, "../../../../shared/corpus");
-  const collection = resolve(corpus, "policy-collection");
-  if (!existsSync(collection)) {
-    void it.skip(`the OCM corpus is not at ${collection} (set BOSUN_CORPUS)`);
+  const corpus = findCorpus();
+  if (corpus === undefined) {
+    void it.skip(corpusMissing());
     return;
   }
+  const collection = resolve(corpus, "policy-collection");
   it("parses each {{ }} expression of the corpus's managed-cluster templates", () => {
     const files = execFileSync("find", [collection, "-name", "*.yaml"], { encoding: "utf8" })
       .trim()

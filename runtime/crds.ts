@@ -3,9 +3,9 @@ import { readdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { parse } from "yaml";
-import { applyServerSide } from "../runtime/apply.ts";
-import type { KubeClient } from "../runtime/kube/client.ts";
-import type { Unstructured } from "../runtime/kube/types.ts";
+import { applyServerSide } from "./apply.ts";
+import type { KubeClient } from "./kube/client.ts";
+import type { Unstructured } from "./kube/types.ts";
 
 export const crdRoot = join(import.meta.dirname, "..", "crds");
 export const installFieldManager = "bosun-install";

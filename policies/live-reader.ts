@@ -12,13 +12,13 @@ import {
   type NamespaceInfo,
   type PendingRead,
   ReadPending,
-} from "../../policies/cluster.ts";
-import type { JsonObject } from "../../policies/gofmt.ts";
-import { groupVersion } from "../../policies/kinds.ts";
-import { KubeApiError } from "../errors.ts";
-import type { KubeClient } from "./client.ts";
-import { UnknownKindError } from "./discovery.ts";
-import type { KubeObject } from "./types.ts";
+} from "./cluster.ts";
+import type { JsonObject } from "./gofmt.ts";
+import { groupVersion } from "./kinds.ts";
+import { KubeApiError } from "../runtime/errors.ts";
+import type { KubeClient } from "../runtime/kube/client.ts";
+import { UnknownKindError } from "../runtime/kube/discovery.ts";
+import type { KubeObject } from "../runtime/kube/types.ts";
 
 function stripRequest(message: string): string {
   return message.replace(/^(?:GET|POST|PUT|PATCH|DELETE) \S+: /, "");

@@ -1,14 +1,14 @@
 // Builders of hub objects for the scheduler's tests and benchmarks.
-import { Labels } from "../../../api/constants.ts";
+import { Labels } from "../../api/constants.ts";
 import type {
   AddOnPlacementScore,
   ManagedCluster,
   ManagedClusterSet,
   ManagedClusterSetBinding,
   Taint,
-} from "../../../api/types/cluster.ts";
-import type { Placement, PlacementDecision, PlacementSpec } from "../../../api/types/placement.ts";
-import { FleetIndex, type FleetObjects } from "./fleet.ts";
+} from "../../api/types/cluster.ts";
+import type { Placement, PlacementDecision, PlacementSpec } from "../../api/types/placement.ts";
+import { FleetIndex, type FleetObjects } from "../../controllers/placement/scheduler/fleet.ts";
 
 export interface ClusterOptions {
   set?: string;
