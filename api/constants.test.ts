@@ -28,7 +28,25 @@ const readInOcmSource = new Set([
   "ConfigurationPolicyMessages.immutableFields",
   "ConfigurationPolicyReasons.namespaceSelectorError",
   "ConfigurationPolicyReasons.objectSelectorError",
+  // The work agent (pkg/work/spoke/controllers/manifestcontroller, statusfeedback, conditions).
+  "ManifestWorkMessages.ignoreFieldsFailed",
+  "ManifestWorkMessages.resourceAvailable",
+  "ManifestWorkMessages.resourceNotAvailable",
+  "ManifestWorkMessages.fetchingResourceFailed",
+  "ManifestWorkMessages.incompleteResourceMeta",
+  "ManifestWorkMessages.statusFeedbackSyncFailed",
+  "ManifestWorkMessages.workDeleting",
+  "ManifestWorkMessages.celBudgetExceeded",
+  "ManifestWorkMessages.celCostLimitExceeded",
+  // The work webhook (pkg/work/webhook).
+  "ManifestWorkWebhookMessages.workloadManifestsEmpty",
+  "ManifestWorkWebhookMessages.nameRequired",
+  "ManifestWorkWebhookMessages.generateNameForbidden",
+  "ManifestWorkWebhookMessages.executorServiceAccountNil",
 ]);
+
+/** bosun's own names (split parts of oversized works), which OCM has no word for. */
+const bosunOwn = (path: string) => path.startsWith("Bosun");
 
 function leaves(value: unknown, path: string, out: [string, string][]): [string, string][] {
   if (typeof value === "string") out.push([path, value]);
@@ -65,7 +83,10 @@ describe("wire constants", () => {
     assert.ok(all.length > 300, "expected the constants to be found");
     const missing = all.filter(
       ([path, value]) =>
-        !composed[path] && !readInOcmSource.has(path) && !texts.some((text) => text.includes(value)),
+        !composed[path] &&
+        !readInOcmSource.has(path) &&
+        !bosunOwn(path) &&
+        !texts.some((text) => text.includes(value)),
     );
     assert.deepEqual(missing, []);
   });

@@ -374,8 +374,57 @@ export const ManifestWorkMessages = {
   appliedManifestWorkComplete: "Apply manifest work complete",
   appliedManifestWorkFailed: "Failed to apply manifest work",
   resourcesAvailable: "All resources are available",
+  /** Prefix of a manifest's Applied=False message when its ignoreFields failed; the error follows. */
+  ignoreFieldsFailed: "Failed to process ignoreFields: ",
+  resourceAvailable: "Resource is available",
+  resourceNotAvailable: "Resource is not available",
+  /** Prefix of a manifest's Available=Unknown message when reading it failed; the error follows. */
+  fetchingResourceFailed: "Failed to fetch resource: ",
+  incompleteResourceMeta: "Resource meta is incomplete",
+  /** The work's Available=Unknown message when no manifest is available; OCM's trailing space. */
+  noAvailableResource: "cannot get any available resource ",
+  /** Prefix of StatusFeedbackSynced=False messages; the aggregated errors follow. */
+  statusFeedbackSyncFailed: "Sync status feedback failed with error ",
+  workDeleting: "ManifestWork is being deleted",
+  /** A condition rule's CEL evaluation exhausted the budget shared by one manifest's rules. */
+  celBudgetExceeded: "CEL evaluation budget exceeded",
+  /** A condition rule expression exceeded the per-expression cost limit (cel-go's message). */
+  celCostLimitExceeded: "operation cancelled: actual cost limit exceeded",
   manifestsEmpty: "manifests should not be empty",
+  /** Prefix of a manifest's Applied=False message; the apply error follows. */
+  appliedManifestFailed: "Failed to apply manifest: ",
+  /** Start of the error when the executor may not apply a manifest. */
+  notAllowedToApply: "not allowed to apply the resource",
+  /** Joins an executor denial to its requeue delay, written as a Go duration ("1m0s"). */
+  willTryAgainIn: ", will try again in ",
 } as const;
+
+/** What OCM's work webhook answers (pkg/work/webhook); `<...>` parts are filled in. */
+export const ManifestWorkWebhookMessages = {
+  /** The shared validator's emptiness check, which ManifestWorkReplicaSet templates get (a
+   * ManifestWork is first checked by the webhook itself: ManifestWorkMessages.manifestsEmpty). */
+  workloadManifestsEmpty: "Workload manifests should not be empty",
+  nameRequired: "name must be set in manifest",
+  generateNameForbidden: "generateName must not be set in manifest",
+  executorServiceAccountNil: "executor service account can not be nil",
+  sizeExceeded: (size: number, limit: number) =>
+    `the size of manifests is ${size} bytes which exceeds the ${limit} limit`,
+  duplicateManifest: (namespace: string, name: string, apiVersion: string, kind: string) =>
+    `duplicate manifest for resource ${namespace}/${name} with resource type ${apiVersion}.${kind}`,
+  /** Unstructured decoding of a manifest without a kind (apimachinery's wording). */
+  kindMissing: (json: string) => `Object 'Kind' is missing in '${json}'`,
+  executorDenied: (user: string, saNamespace: string, saName: string, namespace: string) =>
+    `user ${user} cannot manipulate the Manifestwork with executor ${saNamespace}/${saName} in namespace ${namespace}`,
+} as const;
+
+/** `availableDecisionGroups` of a ManifestWorkReplicaSet placement summary. */
+export function availableDecisionGroupsMessage(
+  groups: number,
+  appliedClusters: number,
+  total: number,
+): string {
+  return `${groups} (${appliedClusters} / ${total} clusters applied)`;
+}
 
 export const ManifestWorkReplicaSetConditions = {
   placementVerified: "PlacementVerified",
@@ -696,6 +745,21 @@ export const Work = {
   manifestSizeLimit: 512000,
   defaultFieldManager: "work-agent",
   appliedManifestWorkEvictionGracePeriodSeconds: 3600,
+  /** Agent flag --max-json-raw-length: the longest JsonRaw feedback value, in bytes. */
+  maxJsonRawLength: 1024,
+  /** Every reason a condition rule sets (and ConditionRulesAggregated) starts with this. */
+  conditionRuleReasonPrefix: "ConditionRule",
+  /** The Kubernetes CEL limits OCM applies to condition rules: per expression and per manifest. */
+  conditionRuleCelPerCallLimit: 1_000_000,
+  conditionRuleCelBudget: 10_000_000,
+  /** Delay before the agent retries a manifest its executor may not apply. */
+  executorDeniedRequeueSeconds: 60,
+  /** Propagation of the deletes the agent issues for applied resources. */
+  appliedResourceDeletePropagation: "Background",
+  /** An executor must be of this subject type. */
+  executorSubjectServiceAccount: "ServiceAccount",
+  /** Username prefix of a ServiceAccount executor: `system:serviceaccount:<ns>:<name>`. */
+  serviceAccountUserPrefix: "system:serviceaccount:",
   wellKnownStatus: {
     readyReplicas: "ReadyReplicas",
     replicas: "Replicas",
@@ -708,6 +772,34 @@ export const Work = {
     podReady: "PodReady",
     podPhase: "PodPhase",
   },
+} as const;
+
+// ---------------------------------------------------------------------------------------------
+// bosun's own names (not OCM's): how one ManifestWork template is carried by several
+// ManifestWorks when its manifests exceed the size limit. An OCM agent ignores them and
+// applies every part as an ordinary ManifestWork.
+
+export const BosunWorkLabels = {
+  /** 0-based position of a part; the agent applies part i once parts below i are Applied. */
+  partIndex: "work.bosun.dev/part-index",
+  /** How many parts the template was split into. */
+  partCount: "work.bosun.dev/part-count",
+  /** Hash of the whole template: parts of one generation carry the same value. */
+  templateHash: "work.bosun.dev/template-hash",
+} as const;
+
+export const BosunWorkAnnotations = {
+  /** The name of part 0, shared by every part of one split template. */
+  partOf: "work.bosun.dev/part-of",
+} as const;
+
+export const BosunWork = {
+  /** Parts after the first are named `<base>-part-<index>`. */
+  partNameInfix: "-part-",
+  /** Longest ManifestWork name (a DNS subdomain). */
+  maxNameLength: 253,
+  /** Hex characters of the template hash kept in its label. */
+  templateHashLength: 20,
 } as const;
 
 // ---------------------------------------------------------------------------------------------

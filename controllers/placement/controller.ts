@@ -5,12 +5,7 @@
 import { isDeepStrictEqual } from "node:util";
 import type { Logger } from "pino";
 import type { Registry } from "prom-client";
-import {
-  Annotations,
-  Labels,
-  PlacementEvents,
-  Resources,
-} from "../../api/constants.ts";
+import { Annotations, Labels, PlacementEvents, Resources } from "../../api/constants.ts";
 import type {
   AddOnPlacementScore,
   ManagedCluster,
@@ -203,6 +198,11 @@ export class PlacementController {
 
   whenIdle(): Promise<void> {
     return this.#controller.whenIdle();
+  }
+
+  /** How many times each placement was reconciled; for tests and benchmarks. */
+  reconcilesOf(key: string): number {
+    return this.#controller.reconcilesOf(key);
   }
 
   // Which placements a change can affect --------------------------------------------------------

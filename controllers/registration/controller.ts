@@ -242,6 +242,16 @@ export class RegistrationControllers {
     if (this.#ownsInformers) await this.#informers.stop();
   }
 
+  /** How many times a set was reconciled; for tests and benchmarks. */
+  setReconcilesOf(name: string): number {
+    return this.#setController.reconcilesOf(name);
+  }
+
+  /** Resolves when no set is waiting for or in a reconcile. */
+  setsIdle(): Promise<void> {
+    return this.#setController.whenIdle();
+  }
+
   // ---------------------------------------------------------------------------------------
   // ManagedCluster
 

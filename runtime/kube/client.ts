@@ -154,11 +154,17 @@ export class KubeClient {
 
   /** Sends a request and returns the decoded JSON body; non-2xx answers throw KubeApiError. */
   async request<T = unknown>(spec: RequestSpec): Promise<T> {
+    const text = await this.requestText(spec);
+    return (text ? JSON.parse(text) : undefined) as T;
+  }
+
+  /** Sends a request and returns the body as text (e.g. /metrics); non-2xx answers throw KubeApiError. */
+  async requestText(spec: RequestSpec): Promise<string> {
     const response = await this.#open(spec);
     const text = await readBody(response);
     const status = response.statusCode ?? 0;
     if (status < 200 || status >= 300) throw apiError(spec, status, text);
-    return (text ? JSON.parse(text) : undefined) as T;
+    return text;
   }
 
   /** The REST path of a resource collection or object. */

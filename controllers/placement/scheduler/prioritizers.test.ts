@@ -6,7 +6,14 @@ import { addOnScores } from "./addon.ts";
 import { balance, balanceScore } from "./balance.ts";
 import { resourceAllocatable, resourceScore } from "./resource.ts";
 import { steady } from "./steady.ts";
-import { addOnScore, cluster, decision, fleet, now, placement } from "../../../test/support/placement-fixtures.ts";
+import {
+  addOnScore,
+  cluster,
+  decision,
+  fleet,
+  now,
+  placement,
+} from "../../../test/support/placement-fixtures.ts";
 import type { PluginContext } from "./types.ts";
 import { prioritizerWeights } from "./weights.ts";
 

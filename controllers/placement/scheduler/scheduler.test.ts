@@ -2,7 +2,16 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import type { FleetObjects } from "./fleet.ts";
 import { schedule, type ScheduleResult } from "./scheduler.ts";
-import { addOnScore, binding, cluster, clusterSet, decision, fleet, now, placement } from "../../../test/support/placement-fixtures.ts";
+import {
+  addOnScore,
+  binding,
+  cluster,
+  clusterSet,
+  decision,
+  fleet,
+  now,
+  placement,
+} from "../../../test/support/placement-fixtures.ts";
 import type { PlacementSpec } from "../../../api/types/placement.ts";
 
 function condition(result: ScheduleResult, type: string) {
