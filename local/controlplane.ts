@@ -10,7 +10,7 @@ import { join } from "node:path";
 import { stringify } from "yaml";
 import type { KubeBinaries } from "./binaries.ts";
 import { freePort } from "./ports.ts";
-import { createCertificateAuthority, createServiceAccountKeys, issueCertificate } from "./pki.ts";
+import { createCertificateAuthority, createServiceAccountKeys, issueCertificate } from "../runtime/pki.ts";
 import { ManagedProcess, tailOfFile } from "./process.ts";
 import { waitForHttpOk } from "./probe.ts";
 

@@ -151,12 +151,15 @@ export function registerDemo(program: Command): void {
 
         log("[2/6] bosun hub: the hub controllers, in the background");
         const metricsPort = await freePort();
+        const webhookPort = await freePort();
         const hubProcess = await startBackground(dir, "hub-controllers", [
           "hub",
           "--kubeconfig",
           hubMember.kubeconfigPath,
           "--metrics-bind-address",
           `127.0.0.1:${metricsPort}`,
+          "--webhook-bind-address",
+          `127.0.0.1:${webhookPort}`,
         ]);
         log(
           `  pid ${hubProcess.pid}, log ${hubProcess.logFile}, metrics http://127.0.0.1:${metricsPort}/metrics`,

@@ -5,7 +5,7 @@ import { webcrypto } from "node:crypto";
 import { before, describe, it } from "node:test";
 import * as x509 from "@peculiar/x509";
 import { parse } from "yaml";
-import { createCertificateAuthority, type CertificateAuthority } from "../../local/pki.ts";
+import { createCertificateAuthority, type CertificateAuthority } from "../../runtime/pki.ts";
 import { certificateMatchesKey, createKeyAndRequest, isIssuedBy, readCertificate } from "./certificate.ts";
 import {
   agentAnnotations,

@@ -92,6 +92,8 @@ describe("the bosun command line", () => {
       hub.kubeconfigPath,
       "--metrics-bind-address",
       "127.0.0.1:0",
+      "--webhook-bind-address",
+      "127.0.0.1:0",
     ]);
     const token = JSON.parse(
       (await bosun("get", "token", "--kubeconfig", hub.kubeconfigPath, "-o", "json")).stdout,
