@@ -754,6 +754,8 @@ export const Work = {
   conditionRuleCelBudget: 10_000_000,
   /** Delay before the agent retries a manifest its executor may not apply. */
   executorDeniedRequeueSeconds: 60,
+  /** The agent's full resync of every work, stretched by jitter. */
+  agentResyncSeconds: 240,
   /** Propagation of the deletes the agent issues for applied resources. */
   appliedResourceDeletePropagation: "Background",
   /** An executor must be of this subject type. */
@@ -788,9 +790,23 @@ export const BosunWorkLabels = {
   templateHash: "work.bosun.dev/template-hash",
 } as const;
 
+export const BosunWorkReasons = {
+  /** A part's Applied=False reason while the parts before it are not Applied yet. */
+  earlierPartsNotApplied: "EarlierPartsNotApplied",
+} as const;
+
 export const BosunWorkAnnotations = {
   /** The name of part 0, shared by every part of one split template. */
   partOf: "work.bosun.dev/part-of",
+} as const;
+
+/** Reasons bosun's ManifestWorkReplicaSet controller adds to OCM's. */
+export const BosunReplicaSetReasons = {
+  /**
+   * On ManifestworkApplied: the template fails OCM's validation, or one of its manifests is
+   * bigger than any ManifestWork may carry; the message names the field and why.
+   */
+  templateInvalid: "TemplateInvalid",
 } as const;
 
 export const BosunWork = {

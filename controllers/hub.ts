@@ -1,10 +1,10 @@
-// The hub process: every hub controller (registration, placement) behind one leader election, with metrics and
+// The hub process: every hub controller (registration, placement, ManifestWorkReplicaSet) behind one leader election, with metrics and
 // health endpoints. Only the leader reconciles; the others wait, ready to take over.
 import { hostname } from "node:os";
 import { randomBytes } from "node:crypto";
 import type { Logger } from "pino";
 import { collectDefaultMetrics, Registry } from "prom-client";
-import { Namespaces } from "../api/constants.ts";
+import { Namespaces, Work } from "../api/constants.ts";
 import { applyServerSide } from "../runtime/apply.ts";
 import type { Clock } from "../runtime/clock.ts";
 import type { KubeClient } from "../runtime/kube/client.ts";
@@ -13,8 +13,20 @@ import { LeaderElector, leaderReadiness } from "../runtime/leader.ts";
 import { MetricsServer, type BoundAddress } from "../runtime/server.ts";
 import { PlacementController } from "./placement/controller.ts";
 import { RegistrationControllers } from "./registration/controller.ts";
+import { ReplicaSetController } from "./replicasets/controller.ts";
+import { startWorkWebhook } from "./work/webhook.ts";
 
 export const hubLeaseName = "bosun-hub";
+
+export interface HubWebhookOptions {
+  /** Where the ManifestWork admission webhook listens (every hub process serves it). */
+  host: string;
+  port: number;
+  /** The URL the API server calls; default https://host:port. */
+  url?: string;
+  /** The limit on a ManifestWork's summed manifest size, in bytes; default 512000. */
+  manifestLimitBytes?: number;
+}
 
 export interface HubOptions {
   client: KubeClient;
@@ -27,10 +39,19 @@ export interface HubOptions {
   leaseDurationMs?: number;
   /** How long a new leader waits for its caches before giving up; default 60 s. */
   cacheSyncTimeoutMs?: number;
+  /** Serve and register the ManifestWork admission webhook; off when absent. */
+  webhook?: HubWebhookOptions;
+  /**
+   * The most manifest bytes one ManifestWork of a ManifestWorkReplicaSet carries; bigger
+   * templates are split into parts under it. Default 512000, OCM's webhook limit.
+   */
+  manifestLimitBytes?: number;
 }
 
 export interface RunningHub {
   metricsAddress: BoundAddress;
+  /** Where the API server sends ManifestWork admission reviews, when the webhook runs. */
+  webhookUrl?: string;
   isLeader(): boolean;
   /**
    * Settles with the error that makes this hub unable to serve, such as caches that did not
@@ -87,6 +108,13 @@ export async function runHub(options: HubOptions): Promise<RunningHub> {
           cacheSyncTimeoutMs,
         }),
         new PlacementController({ ...shared, cacheSyncTimeoutMs }),
+        new ReplicaSetController({
+          ...shared,
+          cacheSyncTimeoutMs,
+          ...(options.manifestLimitBytes !== undefined
+            ? { manifestLimitBytes: options.manifestLimitBytes }
+            : {}),
+        }),
       ];
       try {
         for (const controller of running) await controller.start(signal);
@@ -113,12 +141,24 @@ export async function runHub(options: HubOptions): Promise<RunningHub> {
   // A follower is ready (it has seen a leader); a leader once its caches are synced.
   server.addReadinessCheck("controllers", () => !elector.isLeader || synced);
   server.addReadinessCheck("caches", () => syncFailure === undefined);
+  const webhook = options.webhook
+    ? await startWorkWebhook({
+        client: options.client,
+        logger,
+        manifestLimitBytes: options.webhook.manifestLimitBytes ?? Work.manifestSizeLimit,
+        host: options.webhook.host,
+        port: options.webhook.port,
+        url: options.webhook.url,
+        nowMs: options.clock.now(),
+      })
+    : undefined;
   const metricsAddress = await server.listen(options.metrics);
   const campaign = new AbortController();
   const electing = elector.run(campaign.signal);
 
   return {
     metricsAddress,
+    ...(webhook ? { webhookUrl: webhook.url } : {}),
     isLeader: () => elector.isLeader,
     failed: failure.promise,
     informers: () => informers,
@@ -127,6 +167,7 @@ export async function runHub(options: HubOptions): Promise<RunningHub> {
       campaign.abort();
       await electing;
       await server.close();
+      await webhook?.server.close();
     },
   };
 }

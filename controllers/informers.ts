@@ -24,6 +24,11 @@ export const HubInformers = {
     resource: Resources.PlacementDecision,
     scope: { labelSelector: Labels.placement },
   },
+  /** ManifestWorks written for a ManifestWorkReplicaSet (labelled `<namespace>.<name>` of it). */
+  replicaSetWorks: {
+    resource: Resources.ManifestWork,
+    scope: { labelSelector: Labels.manifestWorkReplicaSet },
+  },
 } as const satisfies Record<string, SharedInformer>;
 
 /** How long a hub controller waits for its caches at start-up before failing. */

@@ -1,5 +1,6 @@
 // `bosun agent` (on a managed cluster): joins the hub with the bootstrap secret `bosun join`
-// wrote, then keeps the cluster's lease, status and claims current, until interrupted.
+// wrote, then keeps the cluster's lease, status and claims current and applies the cluster's
+// ManifestWorks, until interrupted.
 import type { Command } from "commander";
 import { collectDefaultMetrics, Registry } from "prom-client";
 import { runAgent } from "../../klusterlet/agent.ts";
@@ -20,7 +21,7 @@ interface AgentFlags extends KubeFlags {
 
 export function registerAgent(program: Command): void {
   addKubeFlags(
-    program.command("agent").description("run the managed-cluster agent (registration and status)"),
+    program.command("agent").description("run the managed-cluster agent (registration, status and work)"),
     "the managed cluster",
   )
     .requiredOption("--cluster-name <name>", "this cluster's name on the hub")

@@ -1,5 +1,6 @@
 // `bosun hub`: runs the hub controllers until interrupted.
 import type { Command } from "commander";
+import { Work } from "../../api/constants.ts";
 import { runHub } from "../../controllers/hub.ts";
 import { systemClock } from "../../runtime/clock.ts";
 import { createLogger } from "../../runtime/logger.ts";
@@ -12,6 +13,15 @@ export function parseBindAddress(value: string, flag: string): { host: string; p
     throw new Error(`${flag} must be host:port (e.g. 127.0.0.1:9443), got "${value}"`);
   }
   return { host: match[1] || "0.0.0.0", port };
+}
+
+/** `--manifest-limit`: a positive whole number of bytes. */
+export function parseManifestLimit(value: string): number {
+  const bytes = /^\d+$/.test(value.trim()) ? Number(value.trim()) : NaN;
+  if (!Number.isSafeInteger(bytes) || bytes <= 0) {
+    throw new Error(`--manifest-limit must be a positive number of bytes, got "${value}"`);
+  }
+  return bytes;
 }
 
 /** Resolves when the process is asked to stop (SIGINT or SIGTERM). */
@@ -41,11 +51,35 @@ export function registerHub(program: Command): void {
       "--auto-approved-csr-users <users>",
       "comma-separated CSR requesters whose clusters are accepted automatically",
     )
+    .option(
+      "--webhook-bind-address <host:port>",
+      "where the ManifestWork admission webhook listens (HTTPS)",
+      "127.0.0.1:9444",
+    )
+    .option(
+      "--webhook-url <url>",
+      "the URL the API server calls the webhook at (default: https://<bind address>)",
+    )
+    .option("--no-webhook", "do not serve or register the ManifestWork admission webhook")
+    .option(
+      "--manifest-limit <bytes>",
+      "the most manifest bytes one ManifestWork carries; ManifestWorkReplicaSet templates beyond it are split",
+      String(Work.manifestSizeLimit),
+    )
     .option("--log-level <level>", "trace, debug, info, warn or error", "info")
     .action(
       async (
-        flags: KubeFlags & { metricsBindAddress: string; autoApprovedCsrUsers?: string; logLevel: string },
+        flags: KubeFlags & {
+          metricsBindAddress: string;
+          autoApprovedCsrUsers?: string;
+          logLevel: string;
+          webhook: boolean;
+          webhookBindAddress: string;
+          webhookUrl?: string;
+          manifestLimit: string;
+        },
       ) => {
+        const manifestLimitBytes = parseManifestLimit(flags.manifestLimit);
         const logger = createLogger({ name: "bosun-hub", level: flags.logLevel as "info" });
         const client = await clientFromFlags(flags);
         const hub = await runHub({
@@ -53,10 +87,20 @@ export function registerHub(program: Command): void {
           clock: systemClock(),
           logger,
           metrics: parseBindAddress(flags.metricsBindAddress, "--metrics-bind-address"),
+          ...(flags.webhook
+            ? {
+                webhook: {
+                  ...parseBindAddress(flags.webhookBindAddress, "--webhook-bind-address"),
+                  url: flags.webhookUrl,
+                  manifestLimitBytes,
+                },
+              }
+            : {}),
           autoApprovedUsers: flags.autoApprovedCsrUsers
             ?.split(",")
             .map((user) => user.trim())
             .filter(Boolean),
+          manifestLimitBytes,
         });
         logger.info({ metrics: hub.metricsAddress.url }, "hub running");
         const outcome = await Promise.race([untilSignalled(), hub.failed]);

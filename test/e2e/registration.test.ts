@@ -11,6 +11,7 @@ import { Registry } from "prom-client";
 import { parse } from "yaml";
 import { Labels, Lease, Namespaces, Secrets, Taints } from "../../api/constants.ts";
 import type { ManagedCluster } from "../../api/types/cluster.ts";
+import type { ManifestWork } from "../../api/types/work.ts";
 import { acceptCluster } from "../../cli/commands/accept.ts";
 import { clustersTable } from "../../cli/commands/get.ts";
 import { bootstrapKubeconfig } from "../../cli/commands/join.ts";
@@ -213,6 +214,44 @@ describe("registration end to end", () => {
         (error: unknown) => error instanceof KubeApiError && error.status === 403,
       );
     }
+  });
+
+  test("a ManifestWork in a cluster's namespace is applied by that cluster's agent, over its mTLS identity", async () => {
+    const workRef = {
+      apiVersion: "work.open-cluster-management.io/v1",
+      kind: "ManifestWork",
+      namespace: "east",
+      name: "hello",
+    };
+    const cmRef = { apiVersion: "v1", kind: "ConfigMap", namespace: "default", name: "hello" };
+    await hub.create({
+      apiVersion: workRef.apiVersion,
+      kind: workRef.kind,
+      metadata: { name: "hello", namespace: "east" },
+      spec: {
+        workload: {
+          manifests: [
+            {
+              apiVersion: "v1",
+              kind: "ConfigMap",
+              metadata: { name: "hello", namespace: "default" },
+              data: { a: "1" },
+            },
+          ],
+        },
+      },
+    });
+    await eventually(async () => {
+      const work = await hub.get<ManifestWork>(workRef);
+      assert.equal(findCondition(work.status?.conditions, "Applied")?.status, "True");
+    });
+    assert.deepEqual((await managed.east!.get<Unstructured>(cmRef)).data, { a: "1" });
+    assert.equal(await managed.west!.getOrUndefined(cmRef), undefined);
+    await hub.delete(workRef);
+    await eventually(async () => {
+      assert.equal(await hub.getOrUndefined(workRef), undefined);
+      assert.equal(await managed.east!.getOrUndefined(cmRef), undefined);
+    });
   });
 
   test("ClusterClaims created on a managed cluster appear on the hub; removing one removes it", async () => {

@@ -63,7 +63,8 @@ describe("the hub's shared cache", () => {
         assert.equal(response.status, 200);
         assert.ok(hub.isLeader());
       });
-      // Registration and placement both read clusters, sets and bindings.
+      // Registration and placement both read clusters, sets and bindings; placement and the
+      // replica sets both read placements and decisions.
       const watches = await openWatches(client);
       for (const resource of [
         "managedclusters",
@@ -72,10 +73,12 @@ describe("the hub's shared cache", () => {
         "placements",
         "placementdecisions",
         "addonplacementscores",
+        "manifestworkreplicasets",
+        "manifestworks",
       ]) {
         assert.equal(watches.get(resource), 1, `watches on ${resource}: ${JSON.stringify([...watches])}`);
       }
-      assert.equal(hub.informers()?.informers.size, 8);
+      assert.equal(hub.informers()?.informers.size, 10);
     } finally {
       await hub.stop();
       hubClient.close();

@@ -1,0 +1,504 @@
+// The ManifestWorkReplicaSet controller: watches replica sets, their Placements and
+// PlacementDecisions, and the ManifestWorks it wrote for them (labelled with the replica set),
+// and for each placement reference writes the template to the clusters its rollout strategy
+// releases now, removes the works of clusters that left the decisions, and reports the
+// summary and conditions. What to write and what to report come from the pure rollout,
+// desired-works and status functions; this class reads the caches and makes the calls.
+import { isDeepStrictEqual } from "node:util";
+import { generate } from "json-merge-patch";
+import type { Logger } from "pino";
+import type { Registry } from "prom-client";
+import {
+  BosunReplicaSetReasons,
+  BosunWorkAnnotations,
+  ConditionStatus,
+  Finalizers,
+  Labels,
+  ManifestWorkReplicaSetConditions,
+  Resources,
+  Work,
+} from "../../api/constants.ts";
+import type { Placement, PlacementDecision } from "../../api/types/placement.ts";
+import type {
+  ManifestWork,
+  ManifestWorkReplicaSet,
+  ManifestWorkReplicaSetStatus,
+} from "../../api/types/work.ts";
+import type { Clock } from "../../runtime/clock.ts";
+import { setCondition, type ConditionUpdate } from "../../runtime/conditions.ts";
+import { Controller, type ReconcileContext } from "../../runtime/controller.ts";
+import { KubeApiError } from "../../runtime/errors.ts";
+import type { Informer } from "../../runtime/informer.ts";
+import { InformerFactory } from "../../runtime/informer-factory.ts";
+import { refOf, type KubeClient } from "../../runtime/kube/client.ts";
+import { objectKey, type KubeObject } from "../../runtime/kube/types.ts";
+import { patchStatus } from "../../runtime/status.ts";
+import { defaultCacheSyncTimeoutMs, HubInformers } from "../informers.ts";
+import { splitManifests } from "../work/split.ts";
+import { validateManifestWorkReplicaSet } from "../work/validate.ts";
+import {
+  clustersFromDecisions,
+  computeRollout,
+  type ClusterRolloutStatus,
+  type RolloutOutcome,
+} from "./rollout.ts";
+import {
+  clusterRolloutStatus,
+  desiredWorks,
+  replicaSetKey,
+  replicaSetStatus,
+  worksMatchTemplate,
+  type PlacementState,
+} from "./status.ts";
+
+export const replicaSetFieldManager = "bosun-replicaset";
+
+/** The index of replica sets by the placements they reference: `<namespace>/<placement>`. */
+const byPlacementIndex = "placement";
+
+/** Extra delay after a soak time or progress deadline ends, so the recheck sees it ended. */
+const recheckMarginMs = 100;
+
+export interface ReplicaSetControllerOptions {
+  client: KubeClient;
+  clock: Clock;
+  logger: Logger;
+  registry: Registry;
+  workers?: number;
+  /** The process's shared informers; without it the controller makes (and starts and stops) its own. */
+  informers?: InformerFactory;
+  /** How long start() waits for the caches before failing with the resources it still misses. */
+  cacheSyncTimeoutMs?: number;
+  /**
+   * The most manifest bytes (as OCM's webhook counts them) one ManifestWork may carry; bigger
+   * templates are split into parts under it. OCM's default 512000.
+   */
+  manifestLimitBytes?: number;
+}
+
+/** The replica set key `<namespace>/<name>` of a work's `manifestworkreplicaset` label. */
+export function replicaSetKeyOfWork(work: KubeObject): string | undefined {
+  const value = work.metadata.labels?.[Labels.manifestWorkReplicaSet];
+  if (value === undefined) return undefined;
+  // A namespace is a DNS label, so the first dot ends it; the name may hold dots.
+  const dot = value.indexOf(".");
+  if (dot <= 0 || dot === value.length - 1) return undefined;
+  return `${value.slice(0, dot)}/${value.slice(dot + 1)}`;
+}
+
+function describeError(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+export class ReplicaSetController {
+  readonly #client: KubeClient;
+  readonly #clock: Clock;
+  readonly #informers: InformerFactory;
+  readonly #ownsInformers: boolean;
+  readonly #cacheSyncTimeoutMs: number;
+  readonly #limitBytes: number;
+  readonly replicaSets: Informer<ManifestWorkReplicaSet>;
+  readonly placements: Informer<Placement>;
+  readonly decisions: Informer<PlacementDecision>;
+  readonly works: Informer<ManifestWork>;
+  readonly #controller: Controller;
+
+  constructor(options: ReplicaSetControllerOptions) {
+    const logger = options.logger.child({ component: "replicaset" });
+    this.#client = options.client;
+    this.#clock = options.clock;
+    this.#limitBytes = options.manifestLimitBytes ?? Work.manifestSizeLimit;
+    if (!Number.isInteger(this.#limitBytes) || this.#limitBytes <= 0) {
+      throw new RangeError(`the manifest limit must be a positive number of bytes, got ${this.#limitBytes}`);
+    }
+    this.#ownsInformers = options.informers === undefined;
+    this.#informers = options.informers ?? new InformerFactory({ client: options.client, logger });
+    this.#cacheSyncTimeoutMs = options.cacheSyncTimeoutMs ?? defaultCacheSyncTimeoutMs;
+    const informers = this.#informers;
+    this.replicaSets = informers.informer(Resources.ManifestWorkReplicaSet);
+    this.placements = informers.informer(Resources.Placement);
+    this.decisions = informers.informer(
+      HubInformers.placementDecisions.resource,
+      HubInformers.placementDecisions.scope,
+    );
+    this.works = informers.informer(
+      HubInformers.replicaSetWorks.resource,
+      HubInformers.replicaSetWorks.scope,
+    );
+    this.replicaSets.addIndex(byPlacementIndex, (replicaSet) =>
+      (replicaSet.spec?.placementRefs ?? []).map(
+        (ref) => `${replicaSet.metadata.namespace ?? ""}/${ref.name}`,
+      ),
+    );
+    this.#controller = new Controller({
+      name: "replicaset",
+      reconcile: (key, _signal, context) => this.reconcile(key, context),
+      registry: options.registry,
+      logger: options.logger,
+      clock: options.clock,
+      workers: options.workers ?? 2,
+    });
+
+    const enqueue = (key: string) => this.#controller.enqueue(key);
+    this.replicaSets.addHandlers({
+      onAdd: (replicaSet) => enqueue(objectKey(replicaSet)),
+      onUpdate: (previous, current) => {
+        // Our own status writes come back as updates: only what the reconcile reads matters.
+        const { metadata: a } = previous;
+        const { metadata: b } = current;
+        if (
+          a.generation !== b.generation ||
+          a.deletionTimestamp !== b.deletionTimestamp ||
+          !isDeepStrictEqual(a.labels, b.labels) ||
+          !isDeepStrictEqual(a.finalizers, b.finalizers) ||
+          !isDeepStrictEqual(previous.spec, current.spec)
+        ) {
+          enqueue(objectKey(current));
+        }
+      },
+    });
+    const forPlacement = (namespace: string, placement: string) => {
+      for (const replicaSet of this.replicaSets.byIndex(byPlacementIndex, `${namespace}/${placement}`))
+        enqueue(objectKey(replicaSet));
+    };
+    const placementChanged = (placement: Placement) =>
+      forPlacement(placement.metadata.namespace ?? "", placement.metadata.name ?? "");
+    this.placements.addHandlers({
+      onAdd: placementChanged,
+      onUpdate: (previous, current) => {
+        if (
+          !isDeepStrictEqual(previous.status, current.status) ||
+          !isDeepStrictEqual(previous.spec, current.spec)
+        )
+          placementChanged(current);
+      },
+      onDelete: placementChanged,
+    });
+    const decisionChanged = (decision: PlacementDecision) => {
+      const placement = decision.metadata.labels?.[Labels.placement];
+      if (placement !== undefined) forPlacement(decision.metadata.namespace ?? "", placement);
+    };
+    this.decisions.addHandlers({
+      onAdd: decisionChanged,
+      onUpdate: (previous, current) => {
+        decisionChanged(current);
+        if (previous.metadata.labels?.[Labels.placement] !== current.metadata.labels?.[Labels.placement])
+          decisionChanged(previous);
+      },
+      onDelete: decisionChanged,
+    });
+    const workChanged = (work: ManifestWork) => {
+      const key = replicaSetKeyOfWork(work);
+      if (key !== undefined) enqueue(key);
+    };
+    this.works.addHandlers({
+      onAdd: workChanged,
+      onUpdate: (previous, current) => {
+        workChanged(current);
+        if (replicaSetKeyOfWork(previous) !== replicaSetKeyOfWork(current)) workChanged(previous);
+      },
+      onDelete: workChanged,
+    });
+  }
+
+  get informers(): Informer<KubeObject>[] {
+    return [this.replicaSets, this.placements, this.decisions, this.works] as Informer<KubeObject>[];
+  }
+
+  async start(signal?: AbortSignal): Promise<void> {
+    this.#informers.start();
+    await this.#informers.waitForSync({ timeoutMs: this.#cacheSyncTimeoutMs, signal });
+    this.#controller.start();
+    for (const key of this.replicaSets.keys()) this.#controller.enqueue(key);
+  }
+
+  async stop(): Promise<void> {
+    await this.#controller.stop();
+    if (this.#ownsInformers) await this.#informers.stop();
+  }
+
+  whenIdle(): Promise<void> {
+    return this.#controller.whenIdle();
+  }
+
+  /** How many times each replica set was reconciled; for tests and benchmarks. */
+  reconcilesOf(key: string): number {
+    return this.#controller.reconcilesOf(key);
+  }
+
+  // Reconcile -----------------------------------------------------------------------------------
+
+  async reconcile(key: string, context?: ReconcileContext): Promise<{ requeueAfterMs?: number } | void> {
+    let replicaSet = this.replicaSets.get(key);
+    if (!replicaSet) return;
+    const finalizer = Finalizers.manifestWorkReplicaSetCleanup;
+    const finalizers = replicaSet.metadata.finalizers ?? [];
+    if (replicaSet.metadata.deletionTimestamp) {
+      if (finalizers.includes(finalizer)) await this.#finalize(replicaSet);
+      return;
+    }
+    if (!finalizers.includes(finalizer)) {
+      replicaSet = await this.#client.patch<ManifestWorkReplicaSet>(
+        refOf(replicaSet),
+        "merge",
+        {
+          metadata: {
+            resourceVersion: replicaSet.metadata.resourceVersion,
+            finalizers: [...finalizers, finalizer],
+          },
+        },
+        { fieldManager: replicaSetFieldManager },
+      );
+    }
+
+    const invalid = this.#templateError(replicaSet);
+    if (invalid !== undefined) {
+      context?.logger.warn(
+        { reason: invalid },
+        "the replica set's template is invalid; its works are left as they are",
+      );
+      await this.#writeStatus(replicaSet, {
+        conditions: [
+          {
+            type: ManifestWorkReplicaSetConditions.manifestworkApplied,
+            status: ConditionStatus.False,
+            reason: BosunReplicaSetReasons.templateInvalid,
+            message: invalid,
+          },
+        ],
+      });
+      return;
+    }
+    return this.#deploy(replicaSet);
+  }
+
+  /** Why the template cannot be delivered, naming the field; undefined when it can. */
+  #templateError(replicaSet: ManifestWorkReplicaSet): string | undefined {
+    // The summed size is not a limit here: a template too big for one work is split.
+    const errors = validateManifestWorkReplicaSet(replicaSet, { limitBytes: Number.POSITIVE_INFINITY });
+    if (errors.length > 0) {
+      return errors.map((error) => `${error.field}: ${error.message}`).join("; ");
+    }
+    const manifests = replicaSet.spec?.manifestWorkTemplate?.workload?.manifests ?? [];
+    const split = splitManifests(manifests, this.#limitBytes);
+    if (!split.ok) {
+      return `spec.manifestWorkTemplate.workload.manifests[${manifests.indexOf(split.manifest)}]: ${split.error}`;
+    }
+    return undefined;
+  }
+
+  async #deploy(replicaSet: ManifestWorkReplicaSet): Promise<{ requeueAfterMs?: number } | void> {
+    const namespace = replicaSet.metadata.namespace ?? "";
+    const template = replicaSet.spec?.manifestWorkTemplate ?? {};
+    const refs = replicaSet.spec?.placementRefs ?? [];
+    const nowMs = this.#clock.now();
+    /** Every work of this replica set, as this reconcile leaves it. */
+    const works = new Map<string, ManifestWork>();
+    for (const work of this.works.byLabel(Labels.manifestWorkReplicaSet, replicaSetKey(replicaSet)))
+      works.set(objectKey(work), work);
+    const failures: string[] = [];
+    const states: PlacementState[] = refs.map((ref) => {
+      const placement = this.placements.get(`${namespace}/${ref.name}`);
+      return placement ? { name: ref.name, placement } : { name: ref.name };
+    });
+
+    let recheckAfterMs: number | undefined;
+    if (states.every((state) => state.placement)) {
+      for (const [index, ref] of refs.entries()) {
+        const state = states[index]!;
+        const ofPlacement = [...works.values()].filter(
+          (work) => work.metadata.labels?.[Labels.manifestWorkPlacementName] === ref.name,
+        );
+        const byCluster = groupByCluster(ofPlacement);
+        const decisions = this.decisions
+          .byLabel(Labels.placement, ref.name)
+          .filter((decision) => decision.metadata.namespace === namespace);
+        const decided = clustersFromDecisions(decisions);
+        if (!decided.ok) {
+          state.rollout = { ok: false, error: decided.error };
+          continue;
+        }
+        const statuses: ClusterRolloutStatus[] = [];
+        for (const [cluster, clusterWorks] of byCluster) {
+          if (worksMatchTemplate(clusterWorks, template))
+            statuses.push(clusterRolloutStatus(cluster, clusterWorks));
+        }
+        const rollout: RolloutOutcome = computeRollout({
+          strategy: ref.rolloutStrategy,
+          clusters: decided.value,
+          statuses,
+          nowMs,
+        });
+        state.rollout = rollout;
+        if (!rollout.ok) continue;
+        if (rollout.recheckAfterMs !== undefined)
+          recheckAfterMs = Math.min(recheckAfterMs ?? Infinity, rollout.recheckAfterMs + recheckMarginMs);
+
+        const applied: string[] = [];
+        for (const cluster of rollout.toApply) {
+          const existing = byCluster.get(cluster) ?? [];
+          const desired = desiredWorks(replicaSet, cluster, ref.name, existing, {
+            limitBytes: this.#limitBytes,
+          });
+          if (!desired.ok) {
+            failures.push(`cluster ${cluster}: ${desired.error}`);
+            continue;
+          }
+          let written = true;
+          for (const work of desired.works) {
+            try {
+              const result = await this.#writeWork(work, works.get(objectKey(work)));
+              works.set(objectKey(result), result);
+            } catch (error) {
+              written = false;
+              failures.push(`ManifestWork ${objectKey(work)}: ${describeError(error)}`);
+            }
+          }
+          for (const name of desired.obsolete) {
+            const obsolete = works.get(`${cluster}/${name}`);
+            if (obsolete && (await this.#deleteWork(obsolete, failures))) works.delete(objectKey(obsolete));
+          }
+          if (written) applied.push(cluster);
+        }
+        state.applied = applied;
+
+        const wanted = new Set(decided.value.map((cluster) => cluster.clusterName));
+        for (const [cluster, clusterWorks] of byCluster) {
+          if (wanted.has(cluster)) continue;
+          for (const work of clusterWorks) {
+            if (await this.#deleteWork(work, failures)) works.delete(objectKey(work));
+          }
+        }
+      }
+      // Works of a placement no longer referenced go with it.
+      const referenced = new Set(refs.map((ref) => ref.name));
+      for (const work of [...works.values()]) {
+        if (referenced.has(work.metadata.labels?.[Labels.manifestWorkPlacementName] ?? "")) continue;
+        if (await this.#deleteWork(work, failures)) works.delete(objectKey(work));
+      }
+    }
+
+    const status = replicaSetStatus({ replicaSet, placements: states, works: [...works.values()] });
+    const conditions = status.conditions.map((condition): ConditionUpdate => {
+      if (condition.type === ManifestWorkReplicaSetConditions.placementRolledOut) {
+        const stopped = states
+          .map((state) =>
+            state.rollout?.ok && state.rollout.message
+              ? `placement ${state.name}: ${state.rollout.message}`
+              : "",
+          )
+          .filter(Boolean);
+        if (stopped.length > 0) return { ...condition, message: stopped.join("; ") };
+      }
+      if (condition.type === ManifestWorkReplicaSetConditions.manifestworkApplied && failures.length > 0) {
+        return { ...condition, message: `some works could not be written: ${failures.join("; ")}` };
+      }
+      return condition;
+    });
+    await this.#writeStatus(replicaSet, {
+      conditions,
+      ...(status.summary ? { summary: status.summary } : {}),
+      ...(status.placementSummary ? { placementSummary: status.placementSummary } : {}),
+    });
+    if (failures.length > 0) throw new Error(`replica set ${objectKey(replicaSet)}: ${failures.join("; ")}`);
+    return recheckAfterMs === undefined ? undefined : { requeueAfterMs: recheckAfterMs };
+  }
+
+  /**
+   * Creates the work, or patches what differs from the cached one (labels, the part-of
+   * annotation, the spec); an unchanged work is not written. Returns the work as it now is.
+   */
+  async #writeWork(desired: ManifestWork, existing: ManifestWork | undefined): Promise<ManifestWork> {
+    if (!existing || existing.metadata.deletionTimestamp) {
+      return this.#client.create<ManifestWork>(desired, { fieldManager: replicaSetFieldManager });
+    }
+    const partOf = BosunWorkAnnotations.partOf;
+    const labels = generate(existing.metadata.labels ?? {}, desired.metadata.labels ?? {});
+    const wantedPartOf = desired.metadata.annotations?.[partOf];
+    const annotations =
+      existing.metadata.annotations?.[partOf] === wantedPartOf
+        ? undefined
+        : { [partOf]: wantedPartOf ?? null };
+    const spec = generate(existing.spec ?? {}, desired.spec ?? {});
+    if (labels === undefined && annotations === undefined && spec === undefined) return existing;
+    return this.#client.patch<ManifestWork>(
+      refOf(existing),
+      "merge",
+      {
+        metadata: {
+          resourceVersion: existing.metadata.resourceVersion,
+          ...(labels !== undefined ? { labels } : {}),
+          ...(annotations !== undefined ? { annotations } : {}),
+        },
+        ...(spec !== undefined ? { spec } : {}),
+      },
+      { fieldManager: replicaSetFieldManager },
+    );
+  }
+
+  /** Deletes a work (once: one being deleted is left to finish); false when the call failed. */
+  async #deleteWork(work: ManifestWork, failures: string[]): Promise<boolean> {
+    if (work.metadata.deletionTimestamp) return true;
+    try {
+      await this.#client.delete(refOf(work), { uid: work.metadata.uid });
+    } catch (error) {
+      if (error instanceof KubeApiError && (error.notFound || error.conflict)) return true;
+      failures.push(`deleting ManifestWork ${objectKey(work)}: ${describeError(error)}`);
+      return false;
+    }
+    return true;
+  }
+
+  /**
+   * Deletes every work of the replica set, then removes the finalizer: at once with the
+   * Background policy, once the works are gone with Foreground.
+   */
+  async #finalize(replicaSet: ManifestWorkReplicaSet): Promise<void> {
+    const works = this.works.byLabel(Labels.manifestWorkReplicaSet, replicaSetKey(replicaSet));
+    const failures: string[] = [];
+    for (const work of works) await this.#deleteWork(work, failures);
+    if (failures.length > 0) throw new Error(`replica set ${objectKey(replicaSet)}: ${failures.join("; ")}`);
+    // Their deletion events bring the replica set back here.
+    if (replicaSet.spec?.cascadeDeletionPolicy === "Foreground" && works.length > 0) return;
+    const remaining = (replicaSet.metadata.finalizers ?? []).filter(
+      (name) => name !== Finalizers.manifestWorkReplicaSetCleanup,
+    );
+    try {
+      await this.#client.patch(
+        refOf(replicaSet),
+        "merge",
+        {
+          metadata: {
+            resourceVersion: replicaSet.metadata.resourceVersion,
+            finalizers: remaining.length > 0 ? remaining : null,
+          },
+        },
+        { fieldManager: replicaSetFieldManager },
+      );
+    } catch (error) {
+      if (!(error instanceof KubeApiError && error.notFound)) throw error;
+    }
+  }
+
+  /** Sets the conditions and fields given on the status, writing only when something changed. */
+  async #writeStatus(
+    replicaSet: ManifestWorkReplicaSet,
+    update: { conditions: ConditionUpdate[] } & Omit<ManifestWorkReplicaSetStatus, "conditions">,
+  ): Promise<void> {
+    const nowMs = this.#clock.now();
+    let conditions = replicaSet.status?.conditions ?? [];
+    for (const condition of update.conditions) conditions = setCondition(conditions, condition, nowMs);
+    const { conditions: _conditions, ...fields } = update;
+    const desired: ManifestWorkReplicaSetStatus = { ...replicaSet.status, ...fields, conditions };
+    await patchStatus(this.#client, replicaSet, desired, { fieldManager: replicaSetFieldManager });
+  }
+}
+
+function groupByCluster(works: readonly ManifestWork[]): Map<string, ManifestWork[]> {
+  const byCluster = new Map<string, ManifestWork[]>();
+  for (const work of works) {
+    const cluster = work.metadata.namespace ?? "";
+    byCluster.set(cluster, [...(byCluster.get(cluster) ?? []), work]);
+  }
+  return byCluster;
+}
