@@ -25,6 +25,10 @@ const { values: args } = parseArgs({
     clusters: { type: "string", default: "1000" },
     placements: { type: "string", default: "1000" },
     "ocm-version": { type: "string", default: "v1.0.0" },
+    /** V8 flags for bosun's hub process, e.g. "--max-semi-space-size=8". */
+    "node-flags": { type: "string", default: "" },
+    /** Measure only one side: ocm or bosun. */
+    only: { type: "string" },
   },
 });
 const clusterCount = Number(args.clusters);
@@ -213,7 +217,8 @@ try {
     return child;
   };
 
-  for (const side of ["ocm", "bosun"] as const) {
+  const sides = (["ocm", "bosun"] as const).filter((side) => !args.only || side === args.only);
+  for (const side of sides) {
     await createPlacements(client);
     console.error(`${side}: ${placementCount} placements waiting; starting the controllers`);
     const processes =
@@ -236,6 +241,7 @@ try {
           ]
         : [
             run("bosun-hub", process.execPath, [
+              ...args["node-flags"].split(" ").filter(Boolean),
               join(projectRoot, "cli/bosun.ts"),
               "hub",
               "--kubeconfig",

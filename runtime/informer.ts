@@ -234,7 +234,7 @@ export class Informer<T extends KubeObject = Unstructured> {
       fieldSelector: this.#options.fieldSelector,
       signal,
     });
-    const fresh = new Map(items.map((item) => [objectKey(item), item]));
+    const fresh = new Map(items.map((item) => [objectKey(item), withoutManagedFields(item)]));
     for (const [key, previous] of [...this.#store]) {
       if (!fresh.has(key)) {
         this.#remove(key);
@@ -314,6 +314,7 @@ export class Informer<T extends KubeObject = Unstructured> {
       if (resourceVersion) this.#resourceVersion = resourceVersion;
       return;
     }
+    withoutManagedFields(object);
     object.apiVersion ??= this.apiVersion;
     object.kind ??= this.kind;
     const key = objectKey(object);
@@ -381,6 +382,15 @@ export class Informer<T extends KubeObject = Unstructured> {
       this.#options.logger.error({ kind: this.kind, err: error }, "informer handler failed");
     }
   }
+}
+
+/**
+ * Drops `metadata.managedFields` before an object is cached: no reader of the cache needs the
+ * field-ownership bookkeeping, and it is often the larger part of a small object.
+ */
+function withoutManagedFields<T extends KubeObject>(object: T): T {
+  delete object.metadata.managedFields;
+  return object;
 }
 
 function addToIndex(entries: Map<string, Set<string>>, values: readonly string[], key: string): void {

@@ -6,7 +6,8 @@ import { join, resolve } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import type { Command } from "commander";
 import { parseAllDocuments } from "yaml";
-import { Labels, ManagedClusterConditions, Resources } from "../../api/constants.ts";
+import { Labels, ManagedClusterConditions, ManifestWorkConditions, Resources } from "../../api/constants.ts";
+import type { ManifestWork } from "../../api/types/work.ts";
 import type { ManagedCluster } from "../../api/types/cluster.ts";
 import {
   ensureBootstrapIdentity,
@@ -22,7 +23,7 @@ import { startBackground } from "../background.ts";
 import { installCrds } from "../../runtime/crds.ts";
 import { acceptCluster } from "./accept.ts";
 import { explainLive, renderTable } from "./explain.ts";
-import { clustersTable } from "./get.ts";
+import { clustersTable, worksTable } from "./get.ts";
 import { evaluateAgainstServer, readPolicies } from "./policy.ts";
 import { joinCluster } from "./join.ts";
 import { defaultLocalDir, localUp, parseCount, printReach } from "./local.ts";
@@ -121,6 +122,28 @@ async function applyExamplePlacement(hub: KubeClient): Promise<string[]> {
   }
 }
 
+/**
+ * Applies examples/replicaset-web.yaml and waits until every cluster's ManifestWork is Applied
+ * (the agents pulled and applied it); returns the works.
+ */
+async function deliverExampleWorkload(hub: KubeClient, clusters: number): Promise<ManifestWork[]> {
+  const documents = parseAllDocuments(await readFile(join(examplesDir, "replicaset-web.yaml"), "utf8"));
+  for (const document of documents) {
+    await applyServerSide(hub, document.toJS() as Unstructured, { fieldManager: "bosun-demo", force: true });
+  }
+  const deadline = Date.now() + 120_000;
+  for (;;) {
+    const { items } = await hub.listAll<ManifestWork>(Resources.ManifestWork.apiVersion, "ManifestWork", {
+      labelSelector: `${Labels.manifestWorkReplicaSet}=default.web`,
+    });
+    const applied = items.filter(
+      (work) => findCondition(work.status?.conditions, ManifestWorkConditions.applied)?.status === "True",
+    );
+    if ((items.length >= clusters && applied.length === items.length) || Date.now() > deadline) return items;
+    await sleep(500);
+  }
+}
+
 export function registerDemo(program: Command): void {
   program
     .command("demo")
@@ -141,7 +164,7 @@ export function registerDemo(program: Command): void {
       const hubMember = members.find((member) => member.role === "hub")!;
       const clusters = members.filter((member) => member.role === "managed");
 
-      log("\n[1/6] bosun init: hub APIs, bootstrap identity");
+      log("\n[1/7] bosun init: hub APIs, bootstrap identity");
       const hub = await KubeClient.fromFile(hubMember.kubeconfigPath);
       try {
         await installCrds(hub, "hub");
@@ -149,7 +172,7 @@ export function registerDemo(program: Command): void {
         await ensureBootstrapIdentity(hub, endpoint);
         const token = await mintBootstrapToken(hub);
 
-        log("[2/6] bosun hub: the hub controllers, in the background");
+        log("[2/7] bosun hub: the hub controllers, in the background");
         const metricsPort = await freePort();
         const webhookPort = await freePort();
         const hubProcess = await startBackground(dir, "hub-controllers", [
@@ -165,7 +188,7 @@ export function registerDemo(program: Command): void {
           `  pid ${hubProcess.pid}, log ${hubProcess.logFile}, metrics http://127.0.0.1:${metricsPort}/metrics`,
         );
 
-        log("[3/6] bosun join on every managed cluster (an agent each, in the background)");
+        log("[3/7] bosun join on every managed cluster (an agent each, in the background)");
         for (const [index, cluster] of clusters.entries()) {
           await ensureRegionClaim(cluster.kubeconfigPath, demoRegions[index % demoRegions.length]!);
           await joinCluster(
@@ -185,7 +208,7 @@ export function registerDemo(program: Command): void {
           );
         }
 
-        log("[4/6] bosun accept on the hub");
+        log("[4/7] bosun accept on the hub");
         for (const cluster of clusters) {
           const result = await acceptCluster(hub, cluster.name, { waitMs: 120_000 });
           log(
@@ -200,15 +223,20 @@ export function registerDemo(program: Command): void {
         );
         log(`\n${clustersTable(fleet)}\n`);
 
-        log("[5/6] a Placement by claim (examples/placement-eu.yaml)");
+        log("[5/7] a Placement by claim (examples/placement-eu.yaml)");
         const selected = await applyExamplePlacement(hub);
         log(`  default/eu-clusters selects: ${selected.join(", ") || "(none)"}\n`);
         log("  bosun explain placement eu-clusters -n default:");
         const explanation = await explainLive(hub, "default", "eu-clusters", Date.now());
         for (const line of renderTable(explanation).split("\n")) log(`    ${line}`);
 
+        log("\n[6/7] a ManifestWorkReplicaSet to that placement (examples/replicaset-web.yaml)");
+        const works = await deliverExampleWorkload(hub, selected.length);
+        log("  bosun get works: each selected cluster's agent pulled its work and applied it");
+        for (const line of worksTable(works).split("\n")) log(`    ${line}`);
+
         log(
-          "\n[6/6] bosun policy evaluate on each selected cluster (examples/policy-baseline.yaml; read-only)",
+          "\n[7/7] bosun policy evaluate on each selected cluster (examples/policy-baseline.yaml; read-only)",
         );
         const policyFile = join(examplesDir, "policy-baseline.yaml");
         const policies = readPolicies(await readFile(policyFile, "utf8"), policyFile);
@@ -238,6 +266,7 @@ export function registerDemo(program: Command): void {
       }
       printReach(members, log);
       log(`\nSee the fleet: npm run bosun -- get clusters --kubeconfig ${hubMember.kubeconfigPath}`);
+      log(`See the works: npm run bosun -- get works --kubeconfig ${hubMember.kubeconfigPath}`);
       log(
         `Explain a placement: npm run bosun -- explain placement eu-clusters -n default --kubeconfig ${hubMember.kubeconfigPath}`,
       );
