@@ -13,6 +13,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { parseArgs } from "node:util";
 import { Labels, Namespaces } from "../api/constants.ts";
 import type { Placement, PlacementDecision } from "../api/types/placement.ts";
+import { longRunningNodeFlags } from "../cli/background.ts";
 import { ensureKubeBinaries } from "../local/binaries.ts";
 import { ControlPlane } from "../local/controlplane.ts";
 import { installCrds } from "../runtime/crds.ts";
@@ -25,8 +26,8 @@ const { values: args } = parseArgs({
     clusters: { type: "string", default: "1000" },
     placements: { type: "string", default: "1000" },
     "ocm-version": { type: "string", default: "v1.0.0" },
-    /** V8 flags for bosun's hub process, e.g. "--max-semi-space-size=8". */
-    "node-flags": { type: "string", default: "" },
+    /** V8 flags for bosun's hub process; default: those `bosun hub` runs with. */
+    "node-flags": { type: "string", default: longRunningNodeFlags.join(" ") },
     /** Measure only one side: ocm or bosun. */
     only: { type: "string" },
   },

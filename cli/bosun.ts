@@ -1,4 +1,4 @@
-#!/usr/bin/env node
+#!/usr/bin/env -S node --max-semi-space-size=4
 // The `bosun` command line. Each command group lives in cli/commands/ and registers itself.
 import { Command, CommanderError } from "commander";
 import { registerLocal } from "./commands/local.ts";
