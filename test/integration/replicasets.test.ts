@@ -15,6 +15,7 @@ import {
   Labels,
   ManifestWorkReplicaSetConditions as C,
   ManifestWorkReplicaSetReasons as R,
+  Resources,
 } from "../../api/constants.ts";
 import type { Placement } from "../../api/types/placement.ts";
 import type {
@@ -23,6 +24,7 @@ import type {
   ManifestWorkReplicaSet,
   ManifestWorkReplicaSetSpec,
 } from "../../api/types/work.ts";
+import { HubInformers } from "../../controllers/informers.ts";
 import { PlacementController } from "../../controllers/placement/controller.ts";
 import { ReplicaSetController } from "../../controllers/replicasets/controller.ts";
 import { templateHash } from "../../controllers/work/split.ts";
@@ -32,6 +34,7 @@ import { findCondition } from "../../runtime/conditions.ts";
 import { installCrds } from "../../runtime/crds.ts";
 import { InformerFactory } from "../../runtime/informer-factory.ts";
 import { KubeClient } from "../../runtime/kube/client.ts";
+import { objectKey } from "../../runtime/kube/types.ts";
 import { formatTime } from "../../runtime/time.ts";
 import { useControlPlane } from "../support/controlplane.ts";
 import { eventually } from "../support/wait.ts";
@@ -169,9 +172,29 @@ describe("ManifestWorkReplicaSet controller", () => {
   const condition = (replicaSet: ManifestWorkReplicaSet, type: string) =>
     findCondition(replicaSet.status?.conditions, type);
 
-  /** Lets every event in flight reach the controllers and their reconciles finish. */
+  /**
+   * Waits until the controllers have caught up: every replica set, placement, decision and
+   * replica-set work the API server holds is in their cache at the same resourceVersion (so its
+   * events have been handled), and no reconcile is waiting or running.
+   */
   async function settle(): Promise<void> {
-    await new Promise((resolve) => setTimeout(resolve, 500));
+    const watched = [
+      { resource: Resources.ManifestWorkReplicaSet, scope: {} },
+      { resource: Resources.Placement, scope: {} },
+      HubInformers.placementDecisions,
+      HubInformers.replicaSetWorks,
+    ];
+    await eventually(async () => {
+      for (const { resource, scope } of watched) {
+        const live = await client.listAll(resource.apiVersion, resource.kind, scope);
+        const cache = informers.informer(resource, scope);
+        assert.equal(cache.size, live.items.length, resource.kind);
+        for (const item of live.items) {
+          const cached = cache.get(objectKey(item))?.metadata.resourceVersion;
+          assert.equal(cached, item.metadata.resourceVersion, `${resource.kind} ${objectKey(item)}`);
+        }
+      }
+    });
     await placements.whenIdle();
     await replicaSets.whenIdle();
   }
