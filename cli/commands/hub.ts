@@ -58,7 +58,7 @@ export function registerHub(program: Command): void {
     )
     .option(
       "--webhook-url <url>",
-      "the URL the API server calls the webhook at (default: https://<bind address>)",
+      "the URL the API server calls the webhook at (default: https://<bind address>); https://<service>.<namespace>.svc[:port] is registered as that Service",
     )
     .option("--no-webhook", "do not serve or register the ManifestWork admission webhook")
     .option(

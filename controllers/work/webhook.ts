@@ -77,16 +77,55 @@ export async function ensureServingCertificate(
   return { caPem: ca.certPem, certPem: leaf.certPem, keyPem: leaf.keyPem };
 }
 
-/** The ValidatingWebhookConfiguration that sends ManifestWorks and replica sets to `url`. */
+/** A Service of the cluster, as a webhook's clientConfig.service names it. */
+export interface ServiceReference {
+  namespace: string;
+  name: string;
+  port: number;
+  /** The URL's path, without a trailing slash; absent when it has none. */
+  path?: string;
+}
+
+/**
+ * The Service a webhook URL names by its cluster DNS name, `https://<name>.<namespace>.svc`
+ * (any port and path); undefined for any other URL.
+ */
+export function serviceOfUrl(url: string): ServiceReference | undefined {
+  const parsed = new URL(url);
+  const match = /^([a-z0-9]([-a-z0-9]*[a-z0-9])?)\.([a-z0-9]([-a-z0-9]*[a-z0-9])?)\.svc$/.exec(
+    parsed.hostname,
+  );
+  if (parsed.protocol !== "https:" || !match) return undefined;
+  const path = parsed.pathname.replace(/\/+$/, "");
+  return {
+    name: match[1]!,
+    namespace: match[3]!,
+    port: parsed.port ? Number(parsed.port) : 443,
+    ...(path ? { path } : {}),
+  };
+}
+
+/**
+ * The ValidatingWebhookConfiguration that sends ManifestWorks and replica sets to `url`. A URL
+ * naming a Service (`https://<name>.<namespace>.svc:<port>`) is registered as that Service:
+ * kube-apiserver cannot resolve cluster DNS names in a webhook's `url`, but reaches a Service
+ * it is given by reference, and checks the serving certificate against that same name.
+ */
 export function workWebhookConfiguration(url: string, caPem: string): Unstructured {
   const base = url.replace(/\/+$/, "");
+  const service = serviceOfUrl(url);
+  const caBundle = Buffer.from(caPem).toString("base64");
+  const clientConfig = (path: string) =>
+    service
+      ? { service: { ...service, path: `${service.path ?? ""}${path}` }, caBundle }
+      : { url: `${base}${path}`, caBundle };
   const webhook = (name: string, path: string, version: string, resource: string) => ({
     name,
     admissionReviewVersions: ["v1"],
     sideEffects: "None",
     failurePolicy: "Fail",
     timeoutSeconds: 10,
-    clientConfig: { url: `${base}${path}`, caBundle: Buffer.from(caPem).toString("base64") },
+    clientConfig: clientConfig(path),
     rules: [
       {
         apiGroups: [Groups.work],

@@ -1,8 +1,10 @@
 // deploy/ on a real control plane that is hub and managed cluster at once. Every manifest is
 // accepted by the API server; the hub runs as ServiceAccount bosun-hub and the agent as
-// bosun-agent, each with only the RBAC in deploy/, and each does its whole job. An audit log of
-// their requests then shows that the RBAC is minimal: taking away any one permission denies a
-// request they made, a right the hub grants to agents, or an admission check they passed.
+// bosun-agent, each with only the RBAC in deploy/, and each does its whole job: the hub serves
+// and registers its ManifestWork webhook, and the agent applies the work the hub delivers,
+// with the execution rights an operator grants for it. An audit log of their requests then
+// shows that the RBAC is minimal: taking away any one permission denies a request they made, a
+// right the hub grants to agents, or an admission check they passed.
 import "reflect-metadata";
 import assert from "node:assert/strict";
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -17,13 +19,16 @@ import {
   Labels,
   Lease,
   ManagedClusterConditions,
+  ManifestWorkConditions,
   Namespaces,
   Secrets,
   Taints,
+  Work,
 } from "../../api/constants.ts";
 import type { ManagedCluster, ManagedClusterSet, ManagedClusterSetBinding } from "../../api/types/cluster.ts";
 import type { Condition } from "../../api/types/meta.ts";
 import type { Placement, PlacementDecision } from "../../api/types/placement.ts";
+import type { ManifestWork } from "../../api/types/work.ts";
 import { acceptCluster } from "../../cli/commands/accept.ts";
 import { bootstrapKubeconfig } from "../../cli/commands/join.ts";
 import { crdRoot, installCrds } from "../../runtime/crds.ts";
@@ -35,6 +40,7 @@ import {
 } from "../../controllers/registration/bootstrap.ts";
 import { registrationFieldManager } from "../../controllers/registration/controller.ts";
 import type { CertificateSigningRequest } from "../../controllers/registration/csr.ts";
+import { serviceOfUrl, workWebhookName, workWebhookSecret } from "../../controllers/work/webhook.ts";
 import { runAgent } from "../../klusterlet/agent.ts";
 import { renewClientCertificate, type HubConnection } from "../../klusterlet/bootstrap/join.ts";
 import { applyServerSide } from "../../runtime/apply.ts";
@@ -54,6 +60,20 @@ const clusterName = "deploy-east";
 const spareName = "deploy-spare";
 const placementNamespace = "deploy-placements";
 const clusterGroup = "cluster.open-cluster-management.io";
+const workGroup = "work.open-cluster-management.io";
+/** The ClusterRole of deploy/agent/15-work-execution.yaml, shipped without rules. */
+const executionRole = "bosun:agent:execution";
+/**
+ * What an operator grants there for this test's one work, a ConfigMap with the default
+ * options: read and watched, created, put back when edited, and deleted with the work.
+ */
+const workExecutionRules: PolicyRule[] = [
+  {
+    apiGroups: [""],
+    resources: ["configmaps"],
+    verbs: ["get", "list", "watch", "create", "update", "delete"],
+  },
+];
 
 const clusterRef = (name: string) => ({ apiVersion: `${clusterGroup}/v1`, kind: "ManagedCluster", name });
 const rbacRef = (kind: string, name: string, namespace?: string) => ({
@@ -100,7 +120,21 @@ function manifests(component: "hub" | "agent"): Unstructured[] {
     .filter((object): object is Unstructured => object !== null);
 }
 
+/**
+ * The objects of deploy/<component>/ as this test deploys them: the agent's execution role
+ * holds workExecutionRules, as the operator of a cluster receiving the test's work would grant.
+ */
+function deployed(component: "hub" | "agent"): Unstructured[] {
+  return manifests(component).map((object) =>
+    object.kind === "ClusterRole" && object.metadata.name === executionRole
+      ? { ...object, rules: workExecutionRules }
+      : object,
+  );
+}
+
 const ofKind = (objects: Unstructured[], kind: string) => objects.filter((object) => object.kind === kind);
+const rolesOf = (objects: Unstructured[]) =>
+  objects.filter((object): object is RoleManifest => ["ClusterRole", "Role"].includes(object.kind));
 
 interface PolicyRule {
   apiGroups?: string[];
@@ -119,13 +153,20 @@ interface PodSpec {
   containers: {
     command: string[];
     env?: { name: string; value: string }[];
+    ports?: { name: string; containerPort: number }[];
     volumeMounts?: { name: string; mountPath: string }[];
   }[];
   volumes?: { name: string; configMap?: { name: string } }[];
 }
 
-const podSpec = (deployment: Unstructured) =>
-  (deployment.spec as { template: { spec: PodSpec } }).template.spec;
+const podTemplate = (deployment: Unstructured) =>
+  (deployment.spec as { template: { metadata: { labels: Record<string, string> }; spec: PodSpec } }).template;
+const podSpec = (deployment: Unstructured) => podTemplate(deployment).spec;
+/** The value that follows `flag` in a command line. */
+const flagValue = (command: string[], flag: string) => {
+  const index = command.indexOf(flag);
+  return index < 0 ? undefined : command[index + 1];
+};
 
 // ---------------------------------------------------------------------------------------------
 // Authorization: what a request asks, and what a role grants
@@ -572,7 +613,7 @@ describe("deploy/ on a real control plane", () => {
 
   /** Applies a component's manifests for real, all but its Deployment. */
   async function applyComponent(component: "hub" | "agent"): Promise<void> {
-    for (const object of manifests(component).filter((object) => object.kind !== "Deployment")) {
+    for (const object of deployed(component).filter((object) => object.kind !== "Deployment")) {
       await applyServerSide(admin, object, { fieldManager: "deploy-test", force: true });
     }
   }
@@ -661,7 +702,42 @@ describe("deploy/ on a real control plane", () => {
       assert.ok((configMap!.data as Record<string, string>).kubeconfig);
     }
     const agentCommand = podSpec(ofKind(manifests("agent"), "Deployment")[0]!).containers[0]!.command;
-    assert.equal(agentCommand[agentCommand.indexOf("--cluster-name") + 1], clusterName);
+    assert.equal(flagValue(agentCommand, "--cluster-name"), clusterName);
+
+    // The execution role ships empty, bound to the agent: the operator decides what works may do.
+    const agentObjects = manifests("agent");
+    const execution = rolesOf(agentObjects).find((role) => role.metadata.name === executionRole);
+    assert.deepEqual(execution?.rules, []);
+    const executionBinding = ofKind(agentObjects, "ClusterRoleBinding").find(
+      (binding) => (binding.roleRef as { name: string }).name === executionRole,
+    );
+    assert.deepEqual(executionBinding?.subjects, [
+      { kind: "ServiceAccount", name: "bosun-agent", namespace: Namespaces.agent },
+    ]);
+
+    // The hub registers its webhook at its Service, which reaches the pods' webhook port.
+    const hubObjects = manifests("hub");
+    const hubDeployment = ofKind(hubObjects, "Deployment")[0]!;
+    const hubContainer = podSpec(hubDeployment).containers[0]!;
+    const [service] = ofKind(hubObjects, "Service") as (Unstructured & {
+      spec: { selector: Record<string, string>; ports: { port: number; targetPort: string }[] };
+    })[];
+    assert.ok(service, "the webhook's Service");
+    assert.deepEqual(
+      serviceOfUrl(flagValue(hubContainer.command, "--webhook-url") ?? "https://none.invalid"),
+      {
+        name: service.metadata.name,
+        namespace: service.metadata.namespace,
+        port: service.spec.ports[0]!.port,
+      },
+    );
+    const labels = podTemplate(hubDeployment).metadata.labels;
+    for (const [key, value] of Object.entries(service.spec.selector)) assert.equal(labels[key], value, key);
+    const webhookPort = hubContainer.ports?.find((port) => port.name === service.spec.ports[0]!.targetPort);
+    assert.equal(
+      flagValue(hubContainer.command, "--webhook-bind-address"),
+      `0.0.0.0:${webhookPort?.containerPort}`,
+    );
   });
 
   test("the image holds every module and package the CLI imports", () => {
@@ -705,11 +781,13 @@ describe("deploy/ on a real control plane", () => {
   test("the hub, as ServiceAccount bosun-hub, accepts a cluster and keeps the cluster sets", async () => {
     await applyComponent("hub");
     hubClient = await serviceAccountClient("hub", Namespaces.hub, "bosun-hub");
+    // The webhook on loopback, which the local API server can call; in a cluster, its Service.
     hub = await runHub({
       client: hubClient,
       clock: systemClock(),
       logger,
       metrics: { host: "127.0.0.1", port: 0 },
+      webhook: { host: "127.0.0.1", port: 0 },
       identity: "deploy-test",
     });
     await eventually(() => assert.ok(hub?.isLeader()), { what: "the hub leading" });
@@ -755,6 +833,64 @@ describe("deploy/ on a real control plane", () => {
       });
       assert.equal(conditionStatus(binding, "Bound"), "True");
     });
+  });
+
+  test("the hub's ManifestWork webhook, registered as bosun-hub, refuses an oversized work", async () => {
+    const registered = await admin.get<Unstructured>({
+      apiVersion: "admissionregistration.k8s.io/v1",
+      kind: "ValidatingWebhookConfiguration",
+      name: workWebhookName,
+    });
+    const urls = (registered.webhooks as { clientConfig: { url?: string } }[]).map(
+      (webhook) => webhook.clientConfig.url ?? "",
+    );
+    assert.ok(urls.length > 0 && urls.every((url) => url.startsWith(hub!.webhookUrl!)), urls.join(", "));
+    const certificate = await admin.get<Unstructured & { data: Record<string, string> }>({
+      apiVersion: "v1",
+      kind: "Secret",
+      name: workWebhookSecret,
+      namespace: Namespaces.hub,
+    });
+    assert.ok(certificate.data["tls.crt"] && certificate.data["ca.crt"]);
+    const payload = "x".repeat(Work.manifestSizeLimit / 2);
+    const oversized = {
+      apiVersion: `${workGroup}/v1`,
+      kind: "ManifestWork",
+      metadata: { name: "deploy-oversized", namespace: "default" },
+      spec: {
+        workload: {
+          manifests: ["a", "b"].map((name) => ({
+            apiVersion: "v1",
+            kind: "ConfigMap",
+            metadata: { name, namespace: "default" },
+            data: { payload },
+          })),
+        },
+      },
+    };
+    // The API server calls the webhook once it has loaded the configuration.
+    await eventually(
+      async () => {
+        const refusal = await admin.create(oversized).then(
+          () => undefined,
+          (error: unknown) => error,
+        );
+        if (refusal === undefined) {
+          await admin.delete({
+            apiVersion: oversized.apiVersion,
+            kind: oversized.kind,
+            ...oversized.metadata,
+          });
+          assert.fail("the oversized work was stored");
+        }
+        assert.ok(
+          refusal instanceof KubeApiError &&
+            refusal.message.includes(`bytes which exceeds the ${Work.manifestSizeLimit} limit`),
+          refusal instanceof Error ? refusal.message : JSON.stringify(refusal),
+        );
+      },
+      { what: "the oversized work refused by the webhook" },
+    );
   });
 
   test("the agent, as ServiceAccount bosun-agent, joins that hub, reports its claims and renews its certificate", async () => {
@@ -917,6 +1053,102 @@ describe("deploy/ on a real control plane", () => {
     assert.equal(owned.metadata.ownerReferences?.[0]?.blockOwnerDeletion, true);
   });
 
+  test("the hub delivers a ManifestWorkReplicaSet, the agent applies its work, and both remove it", async () => {
+    const replicaSetRef = {
+      apiVersion: "work.open-cluster-management.io/v1alpha1",
+      kind: "ManifestWorkReplicaSet",
+      name: "deploy-app",
+      namespace: placementNamespace,
+    };
+    const workRef = {
+      apiVersion: `${workGroup}/v1`,
+      kind: "ManifestWork",
+      name: "deploy-app",
+      namespace: clusterName,
+    };
+    const configMapRef = {
+      apiVersion: "v1",
+      kind: "ConfigMap",
+      name: "deploy-app",
+      namespace: placementNamespace,
+    };
+    const configMapData = async () =>
+      (await admin.getOrUndefined<Unstructured & { data?: Record<string, string> }>(configMapRef))?.data;
+    const appliedWorks = async () =>
+      (await admin.listAll<Unstructured>(`${workGroup}/v1`, "AppliedManifestWork")).items.map(
+        (applied) => applied.metadata.name ?? "",
+      );
+    const worksOf = async () =>
+      (
+        await admin.listAll<Unstructured>("work.open-cluster-management.io/v1", "ManifestWork", {
+          labelSelector: `${Labels.manifestWorkReplicaSet}=${placementNamespace}.deploy-app`,
+        })
+      ).items.map((work) => `${work.metadata.namespace}/${work.metadata.name}`);
+    await admin.create({
+      ...replicaSetRef,
+      metadata: { name: "deploy-app", namespace: placementNamespace },
+      spec: {
+        placementRefs: [{ name: "all" }],
+        manifestWorkTemplate: {
+          workload: {
+            manifests: [
+              {
+                apiVersion: "v1",
+                kind: "ConfigMap",
+                metadata: { name: "deploy-app", namespace: placementNamespace },
+                data: { key: "value" },
+              },
+            ],
+          },
+        },
+      },
+    });
+    await eventually(async () => assert.deepEqual(await worksOf(), [`${clusterName}/deploy-app`]), {
+      what: "the replica set's work",
+    });
+    await eventually(async () => {
+      const replicaSet = await admin.get<Unstructured>(replicaSetRef);
+      const conditions = (replicaSet.status as { conditions?: Condition[] } | undefined)?.conditions;
+      assert.equal(findCondition(conditions, "PlacementVerified")?.status, "True");
+    });
+
+    // The agent applies the work on the managed cluster, owned by its AppliedManifestWork, and
+    // reports it Applied on the hub.
+    await eventually(
+      async () => {
+        assert.deepEqual(await configMapData(), { key: "value" });
+        const work = await admin.get<ManifestWork>(workRef);
+        assert.equal(findCondition(work.status?.conditions, ManifestWorkConditions.applied)?.status, "True");
+      },
+      { timeoutMs: 60_000, what: "the work applied and reported Applied" },
+    );
+    const [applied] = await appliedWorks();
+    assert.ok(applied?.endsWith("-deploy-app"), applied);
+    const configMap = await admin.get<Unstructured>(configMapRef);
+    assert.deepEqual(
+      configMap.metadata.ownerReferences?.map((owner) => `${owner.kind}/${owner.name}`),
+      [`AppliedManifestWork/${applied}`],
+    );
+    // An edit on the managed cluster is undone.
+    await admin.patch(configMapRef, "merge", { data: { key: "edited" } });
+    await eventually(async () => assert.deepEqual(await configMapData(), { key: "value" }), {
+      timeoutMs: 30_000,
+      what: "the edited ConfigMap put back",
+    });
+
+    // Deleting the replica set deletes its work, and the agent deletes what the work applied.
+    await admin.delete(replicaSetRef);
+    await eventually(
+      async () => {
+        assert.equal(await admin.getOrUndefined(replicaSetRef), undefined);
+        assert.deepEqual(await worksOf(), []);
+        assert.equal(await configMapData(), undefined);
+        assert.deepEqual(await appliedWorks(), []);
+      },
+      { timeoutMs: 60_000, what: "the replica set, its works and what they applied gone" },
+    );
+  });
+
   test("the hub removes a deleted cluster's RBAC and lets it go", async () => {
     await admin.delete(clusterRef(spareName));
     await eventually(async () => {
@@ -952,18 +1184,19 @@ describe("deploy/ on a real control plane", () => {
     );
     const granted = await grantedByWrittenRbac(admin, hubRequests);
     assert.ok(granted.length > 0, "the hub wrote RBAC");
-    const agentRoles = manifests("agent").filter((object) => ["ClusterRole", "Role"].includes(object.kind));
+    // The agent's roles include its execution role as deployed for the test's work: every rule
+    // granted there for the work is proven needed too, like the agent's own.
     const components: Component[] = [
       {
         name: "hub",
         identity: identityOf(hubRequests),
-        roles: ofKind(manifests("hub"), "ClusterRole") as RoleManifest[],
+        roles: rolesOf(deployed("hub")),
         needed: unique([...hubRequests.flatMap(accessesOfRequest), ...granted, ...admitted]),
       },
       {
         name: "agent",
         identity: identityOf(agentRequests),
-        roles: agentRoles as RoleManifest[],
+        roles: rolesOf(deployed("agent")),
         needed: unique(agentRequests.flatMap(accessesOfRequest)),
       },
     ];
@@ -1012,7 +1245,20 @@ describe("deploy/ on a real control plane", () => {
     );
     await expectForbidden(agentClient.get(secret(Namespaces.kubeSystem)), "the agent reading kube-system");
     await expectForbidden(agentClient.list("v1", "Secret", {}), "the agent listing Secrets everywhere");
-    // The hub reads no Secrets, and cannot grant itself what it does not hold.
+    // The hub reads its webhook's serving certificate and no other Secret, and cannot grant
+    // itself what it does not hold.
+    await hubClient.get(secret(Namespaces.hub, workWebhookSecret));
+    await admin.create({
+      apiVersion: "v1",
+      kind: "Secret",
+      metadata: { name: "deploy-test-other", namespace: Namespaces.hub },
+      stringData: { key: "value" },
+    });
+    await expectForbidden(hubClient.get(secret(Namespaces.hub)), "the hub reading another Secret");
+    await expectForbidden(
+      hubClient.list("v1", "Secret", { namespace: Namespaces.hub }),
+      "the hub listing its namespace's Secrets",
+    );
     await expectForbidden(hubClient.get(secret(Namespaces.kubeSystem)), "the hub reading kube-system");
     await expectForbidden(
       hubClient.list("v1", "Secret", { namespace: Namespaces.kubeSystem }),
