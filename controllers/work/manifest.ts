@@ -1,5 +1,5 @@
 // Size and identity of the manifests a ManifestWork carries.
-import { apiGroup, apiVersionOnly } from "./kind-rank.ts";
+import { apiGroup, apiVersionOnly } from "../../api/kind-rank.ts";
 
 /**
  * Bytes of the JSON Go's encoding/json writes for a value: the UTF-8 length of the compact

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import type { Manifest, ManifestWorkSpec } from "../../api/types/work.ts";
-import { splitTier } from "./kind-rank.ts";
+import { splitTier } from "../../api/kind-rank.ts";
 import { manifestSize, objectKey } from "./manifest.ts";
 import {
   partLabels,

@@ -30,7 +30,7 @@
 import { createHash } from "node:crypto";
 import { BosunWork, BosunWorkAnnotations, BosunWorkLabels, Work } from "../../api/constants.ts";
 import type { Manifest, ManifestWorkSpec } from "../../api/types/work.ts";
-import { applyRank, splitTier } from "./kind-rank.ts";
+import { applyRank, splitTier } from "../../api/kind-rank.ts";
 import { describeManifest, manifestIdentity, manifestSize } from "./manifest.ts";
 
 export interface SplitOptions {

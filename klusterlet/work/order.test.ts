@@ -52,7 +52,7 @@ describe("applyRank", () => {
     ],
     ["APIService", m("apiregistration.k8s.io/v1", "APIService"), 6],
     ["a custom kind", m("example.com/v1", "Widget"), 1000],
-    ["a kind is ranked by name whatever its group", m("serving.knative.dev/v1", "Service"), 4],
+    ["a kind of another group is not the core kind", m("serving.knative.dev/v1", "Service"), 1000],
     ["kind case matters", m("v1", "configmap"), 1000],
     ["no kind", { apiVersion: "v1", metadata: {} }, 1001],
     ["no apiVersion", { kind: "ConfigMap", metadata: {} }, 1001],

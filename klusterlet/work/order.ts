@@ -1,53 +1,15 @@
 // The order in which the work agent applies a ManifestWork's manifests, and the custom
 // resources that must wait until the CRD defining them, carried by the same work, is
 // Established. Status still reports each manifest by its index in the spec (its ordinal).
+import { apiGroup, applyRank, ApplyRank, manifestType } from "../../api/kind-rank.ts";
 import type { Condition } from "../../api/types/meta.ts";
 
-/** Kinds by apply rank: lower ranks are applied first. */
-const rankedKinds: readonly (readonly string[])[] = [
-  [
-    "PriorityClass",
-    "Namespace",
-    "CustomResourceDefinition",
-    "StorageClass",
-    "PersistentVolume",
-    "PodSecurityPolicy",
-  ],
-  ["ClusterRole", "ClusterRoleBinding", "Role", "RoleBinding"],
-  ["NetworkPolicy", "ResourceQuota", "LimitRange", "PodDisruptionBudget", "ServiceAccount"],
-  ["Secret", "ConfigMap", "PersistentVolumeClaim"],
-  ["Service"],
-  ["Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "Job", "CronJob", "Pod", "ReplicationController"],
-  ["MutatingWebhookConfiguration", "ValidatingWebhookConfiguration", "APIService"],
-];
-
 /** The rank of a kind missing from the table. */
-export const otherKindRank = 1000;
+export const otherKindRank = ApplyRank.other;
 /** The rank of a manifest that is not an object with an apiVersion and a kind. */
-export const unparseableRank = 1001;
+export const unparseableRank = ApplyRank.unparseable;
 
-const rankOfKind: ReadonlyMap<string, number> = new Map(
-  rankedKinds.flatMap((kinds, rank) => kinds.map((kind) => [kind, rank] as const)),
-);
-
-interface TypeMeta {
-  apiVersion: string;
-  kind: string;
-}
-
-function typeMetaOf(manifest: unknown): TypeMeta | undefined {
-  if (manifest === null || typeof manifest !== "object" || Array.isArray(manifest)) return undefined;
-  const { apiVersion, kind } = manifest as Record<string, unknown>;
-  if (typeof apiVersion !== "string" || !apiVersion || typeof kind !== "string" || !kind) return undefined;
-  return { apiVersion, kind };
-}
-
-/** The apply rank of a manifest, by its kind alone (the API group is not considered). */
-export function applyRank(manifest: unknown): number {
-  const meta = typeMetaOf(manifest);
-  if (!meta) return unparseableRank;
-  return rankOfKind.get(meta.kind) ?? otherKindRank;
-}
+export { applyRank };
 
 export interface OrderedManifest<T> {
   /** The manifest's index in `spec.workload.manifests`. */
@@ -66,11 +28,6 @@ export function applyOrder<T>(manifests: readonly T[]): OrderedManifest<T>[] {
 const crdGroup = "apiextensions.k8s.io";
 const crdKind = "CustomResourceDefinition";
 
-function groupOf(apiVersion: string): string {
-  const slash = apiVersion.indexOf("/");
-  return slash < 0 ? "" : apiVersion.slice(0, slash);
-}
-
 function groupKindKey(group: string, kind: string): string {
   return `${kind}.${group}`;
 }
@@ -86,8 +43,8 @@ function stringAt(value: unknown, ...path: string[]): string | undefined {
 
 /** True for an apiextensions.k8s.io CustomResourceDefinition manifest. */
 export function isCrd(manifest: unknown): boolean {
-  const meta = typeMetaOf(manifest);
-  return !!meta && meta.kind === crdKind && groupOf(meta.apiVersion) === crdGroup;
+  const meta = manifestType(manifest);
+  return !!meta && meta.kind === crdKind && apiGroup(meta.apiVersion) === crdGroup;
 }
 
 /**
@@ -112,9 +69,9 @@ export function crdsInWork(manifests: readonly unknown[]): Map<string, string> {
  * whose kind no CRD of the work defines.
  */
 export function awaitedCrd(manifest: unknown, crds: ReadonlyMap<string, string>): string | undefined {
-  const meta = typeMetaOf(manifest);
+  const meta = manifestType(manifest);
   if (!meta) return undefined;
-  return crds.get(groupKindKey(groupOf(meta.apiVersion), meta.kind));
+  return crds.get(groupKindKey(apiGroup(meta.apiVersion), meta.kind));
 }
 
 /** True when a live CRD has the condition Established=True. */

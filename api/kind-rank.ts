@@ -107,7 +107,8 @@ export function apiVersionOnly(apiVersion: string): string {
   return slash < 0 ? apiVersion : apiVersion.slice(slash + 1);
 }
 
-function typeOf(manifest: unknown): { apiVersion: string; kind: string } | undefined {
+/** A manifest's apiVersion and kind, when it is an object that has both. */
+export function manifestType(manifest: unknown): { apiVersion: string; kind: string } | undefined {
   if (manifest === null || typeof manifest !== "object" || Array.isArray(manifest)) return undefined;
   const { apiVersion, kind } = manifest as { apiVersion?: unknown; kind?: unknown };
   if (typeof apiVersion !== "string" || typeof kind !== "string" || apiVersion === "" || kind === "") {
@@ -118,7 +119,7 @@ function typeOf(manifest: unknown): { apiVersion: string; kind: string } | undef
 
 /** The rank at which OCM's work agent applies a manifest (lower first). */
 export function applyRank(manifest: unknown): number {
-  const type = typeOf(manifest);
+  const type = manifestType(manifest);
   if (!type) return ApplyRank.unparseable;
   return ranks.get(`${apiGroup(type.apiVersion)}/${type.kind}`) ?? ApplyRank.other;
 }
