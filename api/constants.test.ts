@@ -38,6 +38,10 @@ const readInOcmSource = new Set([
   "ManifestWorkMessages.workDeleting",
   "ManifestWorkMessages.celBudgetExceeded",
   "ManifestWorkMessages.celCostLimitExceeded",
+  // The placement controller's metrics (pkg/placement/controllers/metrics).
+  "PlacementMetrics.schedulingDuration",
+  "PlacementMetrics.bindDuration",
+  "PlacementMetrics.schedulingName",
   // The work webhook (pkg/work/webhook).
   "ManifestWorkWebhookMessages.workloadManifestsEmpty",
   "ManifestWorkWebhookMessages.nameRequired",

@@ -740,6 +740,16 @@ export function placementDecisionName(placement: string, index: number): string 
   return `${placement}${Placement.decisionNameInfix}${index}`;
 }
 
+/** The placement controller's metrics, named as OCM's placement controller names them. */
+export const PlacementMetrics = {
+  /** Time to schedule one placement (filters and prioritizers). */
+  schedulingDuration: "scheduling_scheduling_duration_seconds",
+  /** Time to write one placement's decisions and status. */
+  bindDuration: "scheduling_bind_duration_seconds",
+  /** The value of their `name` label. */
+  schedulingName: "placement_scheduling",
+} as const;
+
 export const Work = {
   /** The default limit on the summed size of a ManifestWork's manifests, in bytes. */
   manifestSizeLimit: 512000,

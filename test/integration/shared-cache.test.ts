@@ -208,6 +208,15 @@ describe("the hub's shared cache", () => {
       assert.equal(placements.reconcilesOf("default/gpu"), before["default/gpu"], "a1 has no gpu claim");
       assert.equal(registration.setReconcilesOf("beta"), setsBefore.beta);
       assert.equal(registration.setReconcilesOf("default"), setsBefore.default);
+
+      // Each scheduling run is timed under OCM's metric names.
+      const exposition = await shared.registry.metrics();
+      for (const name of ["scheduling_scheduling_duration_seconds", "scheduling_bind_duration_seconds"]) {
+        const count = new RegExp(`^${name}_count\\{name="placement_scheduling"\\} (\\d+)$`, "m").exec(
+          exposition,
+        );
+        assert.ok(Number(count?.[1]) >= keys.length, `${name}: ${count?.[0]}`);
+      }
     } finally {
       await placements.stop();
       await registration.stop();
