@@ -110,6 +110,11 @@ export class Controller {
     return this.#perKey;
   }
 
+  /** Keys whose last reconcile failed and that wait for their retry. */
+  get retrying(): number {
+    return this.#queue.retrying;
+  }
+
   /** Keys waiting for a worker. */
   get queueLength(): number {
     return this.#queue.length;

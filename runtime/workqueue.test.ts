@@ -610,3 +610,24 @@ describe("WorkQueue", () => {
     });
   });
 });
+
+describe("WorkQueue.retrying", () => {
+  it("counts a failed key until a retry succeeds, while whenIdle already resolves", async () => {
+    let failuresLeft = 1;
+    const { clock, queue, calls } = harness(() =>
+      failuresLeft-- > 0 ? Promise.reject(new Error("conflict")) : Promise.resolve(),
+    );
+    queue.start();
+    queue.add("ns/a");
+    await flushIo();
+    await queue.whenIdle();
+    // Idle (nothing ready, nothing running), yet a retry is still to come.
+    assert.equal(queue.retrying, 1);
+    assert.deepEqual(calls, ["ns/a"]);
+    clock.advance(1_000);
+    await flushIo();
+    await queue.whenIdle();
+    assert.deepEqual(calls, ["ns/a", "ns/a"]);
+    assert.equal(queue.retrying, 0);
+  });
+});

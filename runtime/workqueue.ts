@@ -137,6 +137,11 @@ export class WorkQueue {
     return this.#shuttingDown;
   }
 
+  /** Keys whose last run failed and that wait for (or are in) their retry. */
+  get retrying(): number {
+    return this.#failures.size;
+  }
+
   /** Consecutive failures of `key` since its last success. */
   failures(key: string): number {
     return this.#failures.get(key) ?? 0;

@@ -202,6 +202,11 @@ export class PlacementController {
     return this.#controller.whenIdle();
   }
 
+  /** Keys whose last reconcile failed (a conflict with a newer write, say) and wait for a retry. */
+  get retrying(): number {
+    return this.#controller.retrying;
+  }
+
   /** How many times each placement was reconciled; for tests and benchmarks. */
   reconcilesOf(key: string): number {
     return this.#controller.reconcilesOf(key);

@@ -221,6 +221,11 @@ export class ReplicaSetController {
     return this.#controller.whenIdle();
   }
 
+  /** Keys whose last reconcile failed (a conflict with a newer write, say) and wait for a retry. */
+  get retrying(): number {
+    return this.#controller.retrying;
+  }
+
   /** How many times each replica set was reconciled; for tests and benchmarks. */
   reconcilesOf(key: string): number {
     return this.#controller.reconcilesOf(key);

@@ -181,10 +181,13 @@ describe("informer", () => {
       const listsBefore = informer.stats.lists;
       proxy.restore();
 
+      // kube-controller-manager publishes kube-root-ca.crt into every namespace when it gets to
+      // it, which may be while the informer is cut off: that ConfigMap is not the test's.
+      const ours = () => events.filter((event) => !event.includes("kube-root-ca.crt"));
       await eventually(() => {
         assert.ok(informer.stats.expired >= 1, "the informer's watch was refused with 410");
         assert.ok(informer.stats.lists > listsBefore, "the informer relisted");
-        assert.deepEqual([...events].sort(), ["add added", "delete removed", 'update changed {"v":"2"}']);
+        assert.deepEqual(ours().sort(), ["add added", "delete removed", 'update changed {"v":"2"}']);
       });
       assert.deepEqual(
         informer
@@ -199,7 +202,7 @@ describe("informer", () => {
         data: { v: "3" },
       });
       await eventually(() => assert.ok(events.includes('update kept {"v":"3"}')));
-      assert.equal(events.length, 4, `no duplicated events: ${events.join(", ")}`);
+      assert.equal(ours().length, 4, `no duplicated events: ${events.join(", ")}`);
     } finally {
       await informer.stop();
       client.close();

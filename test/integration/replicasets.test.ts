@@ -175,7 +175,8 @@ describe("ManifestWorkReplicaSet controller", () => {
   /**
    * Waits until the controllers have caught up: every replica set, placement, decision and
    * replica-set work the API server holds is in their cache at the same resourceVersion (so its
-   * events have been handled), and no reconcile is waiting or running.
+   * events have been handled), no failed reconcile waits for its retry, and none is waiting or
+   * running.
    */
   async function settle(): Promise<void> {
     const watched = [
@@ -194,6 +195,8 @@ describe("ManifestWorkReplicaSet controller", () => {
           assert.equal(cached, item.metadata.resourceVersion, `${resource.kind} ${objectKey(item)}`);
         }
       }
+      // A write that met a newer one (409) is retried after a backoff: wait for the retries too.
+      assert.equal(placements.retrying + replicaSets.retrying, 0, "reconciles waiting for a retry");
     });
     await placements.whenIdle();
     await replicaSets.whenIdle();
