@@ -30,7 +30,7 @@ import { Controller, type ReconcileContext } from "../../runtime/controller.ts";
 import { KubeApiError } from "../../runtime/errors.ts";
 import type { Informer } from "../../runtime/informer.ts";
 import { InformerFactory } from "../../runtime/informer-factory.ts";
-import { refOf, type KubeClient } from "../../runtime/kube/client.ts";
+import { refOf, type KubeApi } from "../../runtime/kube/client.ts";
 import { objectKey, type KubeObject } from "../../runtime/kube/types.ts";
 import { patchStatus } from "../../runtime/status.ts";
 import { defaultCacheSyncTimeoutMs, HubInformers } from "../informers.ts";
@@ -50,6 +50,7 @@ import {
   worksMatchTemplate,
   type PlacementState,
 } from "./status.ts";
+import { forEachLimited } from "../../runtime/concurrency.ts";
 
 export const replicaSetFieldManager = "bosun-replicaset";
 
@@ -59,8 +60,11 @@ const byPlacementIndex = "placement";
 /** Extra delay after a soak time or progress deadline ends, so the recheck sees it ended. */
 const recheckMarginMs = 100;
 
+/** Work writes one reconcile keeps in flight. */
+const writeConcurrency = 16;
+
 export interface ReplicaSetControllerOptions {
-  client: KubeClient;
+  client: KubeApi;
   clock: Clock;
   logger: Logger;
   registry: Registry;
@@ -91,7 +95,7 @@ function describeError(error: unknown): string {
 }
 
 export class ReplicaSetController {
-  readonly #client: KubeClient;
+  readonly #client: KubeApi;
   readonly #clock: Clock;
   readonly #informers: InformerFactory;
   readonly #ownsInformers: boolean;
@@ -340,14 +344,15 @@ export class ReplicaSetController {
           recheckAfterMs = Math.min(recheckAfterMs ?? Infinity, rollout.recheckAfterMs + recheckMarginMs);
 
         const applied: string[] = [];
-        for (const cluster of rollout.toApply) {
+        // One cluster's parts in order; clusters side by side, a bounded number at a time.
+        await forEachLimited(rollout.toApply, writeConcurrency, async (cluster) => {
           const existing = byCluster.get(cluster) ?? [];
           const desired = desiredWorks(replicaSet, cluster, ref.name, existing, {
             limitBytes: this.#limitBytes,
           });
           if (!desired.ok) {
             failures.push(`cluster ${cluster}: ${desired.error}`);
-            continue;
+            return;
           }
           let written = true;
           for (const work of desired.works) {
@@ -364,7 +369,7 @@ export class ReplicaSetController {
             if (obsolete && (await this.#deleteWork(obsolete, failures))) works.delete(objectKey(obsolete));
           }
           if (written) applied.push(cluster);
-        }
+        });
         state.applied = applied;
 
         const wanted = new Set(decided.value.map((cluster) => cluster.clusterName));
