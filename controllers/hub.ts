@@ -7,7 +7,7 @@ import { collectDefaultMetrics, Registry } from "prom-client";
 import { Namespaces, Work } from "../api/constants.ts";
 import { applyServerSide } from "../runtime/apply.ts";
 import type { Clock } from "../runtime/clock.ts";
-import type { KubeClient } from "../runtime/kube/client.ts";
+import type { KubeApi } from "../runtime/kube/client.ts";
 import { InformerFactory } from "../runtime/informer-factory.ts";
 import { LeaderElector, leaderReadiness } from "../runtime/leader.ts";
 import { MetricsServer, type BoundAddress } from "../runtime/server.ts";
@@ -29,7 +29,7 @@ export interface HubWebhookOptions {
 }
 
 export interface HubOptions {
-  client: KubeClient;
+  client: KubeApi;
   clock: Clock;
   logger: Logger;
   metrics: { host: string; port: number };

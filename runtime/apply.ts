@@ -1,6 +1,6 @@
 // Server-side apply: the API server merges the fields a manager declares and records it as
 // their owner; fields the manager stops declaring are removed unless someone else owns them.
-import type { KubeClient } from "./kube/client.ts";
+import type { KubeApi } from "./kube/client.ts";
 import { refOf } from "./kube/client.ts";
 import type { KubeObject } from "./kube/types.ts";
 
@@ -26,7 +26,7 @@ export function applyConfiguration<T extends KubeObject>(object: T): T {
 }
 
 export async function applyServerSide<T extends KubeObject>(
-  client: KubeClient,
+  client: KubeApi,
   object: T,
   options: ApplyOptions,
 ): Promise<T> {

@@ -5,14 +5,14 @@
 import { randomBytes } from "node:crypto";
 import type { Logger } from "pino";
 import type { Clock } from "./clock.ts";
-import type { KubeClient } from "./kube/client.ts";
+import type { KubeApi } from "./kube/client.ts";
 import type { KubeObject } from "./kube/types.ts";
 import { formatTime } from "./time.ts";
 
 export type EventType = "Normal" | "Warning";
 
 export interface EventRecorderOptions {
-  client: KubeClient;
+  client: KubeApi;
   /** The reporting component, e.g. "bosun-registration". */
   component: string;
   clock: Clock;

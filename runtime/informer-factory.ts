@@ -6,7 +6,7 @@
 import type { Logger } from "pino";
 import { KubeApiError } from "./errors.ts";
 import { Informer, type InformerOptions } from "./informer.ts";
-import type { KubeClient } from "./kube/client.ts";
+import type { KubeApi } from "./kube/client.ts";
 import type { KubeObject } from "./kube/types.ts";
 
 export interface InformerScope {
@@ -26,7 +26,7 @@ export type InformerTuning = Pick<
 >;
 
 export interface InformerFactoryOptions {
-  client: KubeClient;
+  client: KubeApi;
   logger: Logger;
   tuning?: InformerTuning;
 }

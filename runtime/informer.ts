@@ -7,7 +7,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import type { Logger } from "pino";
 import { backoffMs } from "./backoff.ts";
 import { KubeApiError } from "./errors.ts";
-import type { KubeClient } from "./kube/client.ts";
+import type { KubeApi } from "./kube/client.ts";
 import { objectKey, type KubeObject, type Unstructured } from "./kube/types.ts";
 
 export interface InformerHandlers<T extends KubeObject> {
@@ -41,7 +41,7 @@ export interface BackoffOptions {
 }
 
 export interface InformerOptions {
-  client: KubeClient;
+  client: KubeApi;
   apiVersion: string;
   kind: string;
   namespace?: string;

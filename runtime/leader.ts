@@ -9,7 +9,7 @@ import { systemClock, type Clock } from "./clock.ts";
 import { isKubeApiError } from "./errors.ts";
 import { jittered } from "./jitter.ts";
 import type { Lease, LeaseSpec } from "../api/types/kube.ts";
-import type { KubeClient, RequestSpec } from "./kube/client.ts";
+import type { KubeApi, RequestSpec } from "./kube/client.ts";
 import type { HealthCheck } from "./server.ts";
 import { formatMicroTime } from "./time.ts";
 
@@ -70,7 +70,7 @@ export function recordOf(lease: Pick<Lease, "spec">): LeaderElectionRecord {
 
 export interface LeaderElectorOptions {
   /** Only `request` is used. */
-  client: Pick<KubeClient, "request">;
+  client: Pick<KubeApi, "request">;
   namespace: string;
   /** The Lease's name. */
   name: string;
@@ -110,7 +110,7 @@ export class LeaderElector {
   readonly identity: string;
   readonly namespace: string;
   readonly name: string;
-  readonly #client: Pick<KubeClient, "request">;
+  readonly #client: Pick<KubeApi, "request">;
   readonly #leaseDurationMs: number;
   readonly #leaseDurationSeconds: number;
   readonly #renewDeadlineMs: number;

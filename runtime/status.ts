@@ -3,7 +3,7 @@
 // from a stale cache gets 409 Conflict (surfaced as KubeApiError.conflict) and the
 // controller requeues with a fresh read, instead of overwriting a newer status.
 import { generate } from "json-merge-patch";
-import type { KubeClient } from "./kube/client.ts";
+import type { KubeApi } from "./kube/client.ts";
 import { refOf } from "./kube/client.ts";
 import type { KubeObject } from "./kube/types.ts";
 
@@ -17,7 +17,7 @@ export function statusPatch(current: unknown, desired: unknown): unknown {
  * Returns the updated object, or undefined when there was nothing to write.
  */
 export async function patchStatus<T extends KubeObject>(
-  client: KubeClient,
+  client: KubeApi,
   current: T,
   desiredStatus: unknown,
   options: { fieldManager?: string } = {},

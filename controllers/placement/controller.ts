@@ -19,7 +19,7 @@ import { KubeApiError } from "../../runtime/errors.ts";
 import { EventRecorder } from "../../runtime/events.ts";
 import type { Informer } from "../../runtime/informer.ts";
 import { InformerFactory } from "../../runtime/informer-factory.ts";
-import { refOf, type KubeClient } from "../../runtime/kube/client.ts";
+import { refOf, type KubeApi } from "../../runtime/kube/client.ts";
 import { objectKey, type KubeObject } from "../../runtime/kube/types.ts";
 import { patchStatus } from "../../runtime/status.ts";
 import { PlacementCel } from "./cel/environment.ts";
@@ -37,7 +37,7 @@ export const placementFieldManager = "bosun-placement";
 const warningRetryMs = 30_000;
 
 export interface PlacementControllerOptions {
-  client: KubeClient;
+  client: KubeApi;
   clock: Clock;
   logger: Logger;
   registry: Registry;
@@ -49,7 +49,7 @@ export interface PlacementControllerOptions {
 }
 
 export class PlacementController {
-  readonly #client: KubeClient;
+  readonly #client: KubeApi;
   readonly #clock: Clock;
   readonly #logger: Logger;
   readonly #cel = new PlacementCel();

@@ -33,7 +33,7 @@ import { EventRecorder } from "../../runtime/events.ts";
 import type { Informer } from "../../runtime/informer.ts";
 import { InformerFactory } from "../../runtime/informer-factory.ts";
 import { jittered } from "../../runtime/jitter.ts";
-import type { KubeClient } from "../../runtime/kube/client.ts";
+import type { KubeApi } from "../../runtime/kube/client.ts";
 import { objectKey, splitKey, type KubeObject, type Unstructured } from "../../runtime/kube/types.ts";
 import { patchStatus } from "../../runtime/status.ts";
 import { managedClusterAdmissionBinding, managedClusterAdmissionPolicy } from "./admission.ts";
@@ -70,7 +70,7 @@ const accessResyncMs = 10 * 60_000;
 const deniedMessage = "Denied by hub cluster admin";
 
 export interface RegistrationOptions {
-  client: KubeClient;
+  client: KubeApi;
   clock: Clock;
   logger: Logger;
   registry: Registry;
@@ -83,7 +83,7 @@ export interface RegistrationOptions {
 }
 
 export class RegistrationControllers {
-  readonly #client: KubeClient;
+  readonly #client: KubeApi;
   readonly #clock: Clock;
   readonly #logger: Logger;
   readonly #autoApproved: ReadonlySet<string>;

@@ -5,7 +5,7 @@ import "reflect-metadata";
 import * as x509 from "@peculiar/x509";
 import { Csr, Labels } from "../../api/constants.ts";
 import type { CertificateSigningRequest } from "../../api/types/kube.ts";
-import type { KubeClient } from "../../runtime/kube/client.ts";
+import type { KubeApi } from "../../runtime/kube/client.ts";
 import { formatTime } from "../../runtime/time.ts";
 
 export type { CertificateSigningRequest };
@@ -103,7 +103,7 @@ function approvalCondition(reason: string, message: string, nowMs: number) {
 
 /** Approves a CSR through its approval subresource; the signer then issues the certificate. */
 export async function approveCsr(
-  client: KubeClient,
+  client: KubeApi,
   csr: CertificateSigningRequest,
   reason: string,
   message: string,

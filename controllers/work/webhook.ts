@@ -11,7 +11,7 @@ import type { Logger } from "pino";
 import { Groups, Namespaces, Resources } from "../../api/constants.ts";
 import { applyServerSide } from "../../runtime/apply.ts";
 import { KubeApiError } from "../../runtime/errors.ts";
-import type { KubeClient } from "../../runtime/kube/client.ts";
+import type { KubeApi } from "../../runtime/kube/client.ts";
 import type { Unstructured } from "../../runtime/kube/types.ts";
 import { createCertificateAuthority, issueCertificate } from "../../runtime/pki.ts";
 import { reviewAdmission, type AdmissionOptions } from "./admission.ts";
@@ -46,7 +46,7 @@ export function certificateCovers(certPem: string, host: string, nowMs: number):
  * its own) when missing, expiring, or not naming `host`.
  */
 export async function ensureServingCertificate(
-  client: KubeClient,
+  client: KubeApi,
   host: string,
   nowMs: number,
 ): Promise<ServingCertificate> {
@@ -158,14 +158,14 @@ export function workWebhookConfiguration(url: string, caPem: string): Unstructur
 }
 
 export interface WorkWebhookOptions {
-  client: KubeClient;
+  client: KubeApi;
   logger: Logger;
   manifestLimitBytes: number;
   certificate: ServingCertificate;
 }
 
 /** Asks the API server whether `user` may `execute-as` the executor, as OCM's webhook does. */
-function executeAsReviewer(client: KubeClient): AdmissionOptions["mayExecuteAs"] {
+function executeAsReviewer(client: KubeApi): AdmissionOptions["mayExecuteAs"] {
   return async (review, user) => {
     const answer = await client.create<Unstructured & { status?: { allowed?: boolean } }>({
       apiVersion: "authorization.k8s.io/v1",
@@ -228,7 +228,7 @@ export class WorkWebhookServer {
  * Returns the running server and the URL it is registered at.
  */
 export async function startWorkWebhook(options: {
-  client: KubeClient;
+  client: KubeApi;
   logger: Logger;
   manifestLimitBytes: number;
   host: string;

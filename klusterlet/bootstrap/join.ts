@@ -18,7 +18,7 @@ import type { Clock } from "../../runtime/clock.ts";
 import { setCondition } from "../../runtime/conditions.ts";
 import { isKubeApiError } from "../../runtime/errors.ts";
 import { Informer } from "../../runtime/informer.ts";
-import { KubeClient } from "../../runtime/kube/client.ts";
+import { KubeClient, type KubeApi } from "../../runtime/kube/client.ts";
 import type { KubeObject } from "../../runtime/kube/types.ts";
 import { patchStatus } from "../../runtime/status.ts";
 import { backoffMs } from "../../runtime/backoff.ts";
@@ -110,7 +110,7 @@ interface SecretObject extends KubeObject {
 }
 
 async function readSecret(
-  client: KubeClient,
+  client: KubeApi,
   namespace: string,
   name: string,
 ): Promise<SecretObject | undefined> {
@@ -119,7 +119,7 @@ async function readSecret(
 
 /** The decoded hub secret, or undefined when there is none. */
 export async function readHubSecret(
-  managedClient: KubeClient,
+  managedClient: KubeApi,
   location: SecretLocation = {},
 ): Promise<SecretData | undefined> {
   const names = secretNames(location);
@@ -129,7 +129,7 @@ export async function readHubSecret(
 
 /** The bootstrap kubeconfig from the bootstrap secret, or undefined when there is none. */
 export async function readBootstrapKubeconfig(
-  managedClient: KubeClient,
+  managedClient: KubeApi,
   location: SecretLocation = {},
 ): Promise<string | undefined> {
   const names = secretNames(location);
@@ -139,7 +139,7 @@ export async function readBootstrapKubeconfig(
 
 /** The agent name: the one given, else the stored one, else a new random one. */
 export async function resolveAgentName(
-  managedClient: KubeClient,
+  managedClient: KubeApi,
   options: SecretLocation & { agentName?: string; random?: () => number },
 ): Promise<string> {
   if (options.agentName) return options.agentName;
@@ -148,7 +148,7 @@ export async function resolveAgentName(
 }
 
 export interface ConnectOptions extends SecretLocation {
-  managedClient: KubeClient;
+  managedClient: KubeApi;
   clusterName: string;
   agentName: string;
   clock: Clock;
@@ -199,7 +199,7 @@ export interface ManagedClusterRegistration {
  * and only an accepted cluster may update its ManagedCluster.
  */
 export async function ensureManagedCluster(
-  client: KubeClient,
+  client: KubeApi,
   registration: ManagedClusterRegistration,
   logger: Logger,
 ): Promise<void> {
@@ -286,7 +286,7 @@ function issuedCertificateProblem(certPem: string, keyPem: string, subject: Subj
  * certificate at renewal (so that the hub can approve the renewal by itself).
  */
 export async function requestClientCertificate(
-  client: KubeClient,
+  client: KubeApi,
   options: CertificateRequestOptions,
 ): Promise<IssuedCertificate> {
   const { clusterName, clock, signal } = options;
@@ -384,7 +384,7 @@ async function waitForCsrOutcome(
 
 /** Writes the hub secret (creating the agent namespace when missing). */
 export async function writeHubSecret(
-  managedClient: KubeClient,
+  managedClient: KubeApi,
   location: SecretLocation,
   values: Record<string, string>,
 ): Promise<void> {

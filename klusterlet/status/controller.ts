@@ -9,7 +9,7 @@ import type { Clock } from "../../runtime/clock.ts";
 import { Controller } from "../../runtime/controller.ts";
 import { Informer } from "../../runtime/informer.ts";
 import { jittered } from "../../runtime/jitter.ts";
-import type { KubeClient } from "../../runtime/kube/client.ts";
+import type { KubeApi, KubeClient } from "../../runtime/kube/client.ts";
 import type { KubeObject } from "../../runtime/kube/types.ts";
 import { patchStatus } from "../../runtime/status.ts";
 import {
@@ -28,7 +28,7 @@ export const statusFieldManager = "registration-agent";
 
 export interface StatusAgentOptions {
   /** The hub, as the agent's own identity (its client certificate). */
-  hubClient: KubeClient;
+  hubClient: KubeApi;
   managedClient: KubeClient;
   clusterName: string;
   clock: Clock;

@@ -3,7 +3,7 @@
 // over a plain request.
 import { request as httpRequest } from "node:http";
 import { request as httpsRequest, type RequestOptions } from "node:https";
-import type { KubeClient } from "../../runtime/kube/client.ts";
+import type { KubeApi, KubeClient } from "../../runtime/kube/client.ts";
 import type { HealthProbe } from "./cluster-status.ts";
 
 interface RawResponse {
@@ -63,7 +63,7 @@ export async function probeApiServer(client: KubeClient, timeoutMs = 10_000): Pr
 }
 
 /** The managed cluster's Kubernetes version, e.g. `v1.36.3`. */
-export async function kubernetesVersion(client: KubeClient): Promise<string> {
+export async function kubernetesVersion(client: KubeApi): Promise<string> {
   const info = await client.request<{ gitVersion?: string }>({ method: "GET", path: "/version" });
   if (!info?.gitVersion) throw new Error("the managed API server's /version has no gitVersion");
   return info.gitVersion;

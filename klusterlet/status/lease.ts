@@ -5,12 +5,12 @@ import { Labels, Lease as LeaseNames } from "../../api/constants.ts";
 import type { Clock, TimerHandle } from "../../runtime/clock.ts";
 import { isKubeApiError } from "../../runtime/errors.ts";
 import { jittered } from "../../runtime/jitter.ts";
-import type { KubeClient } from "../../runtime/kube/client.ts";
+import type { KubeApi } from "../../runtime/kube/client.ts";
 import { type Lease } from "../../runtime/leader.ts";
 import { formatMicroTime } from "../../runtime/time.ts";
 
-/** The calls the renewer makes; a KubeClient, or a fake in tests. */
-export type LeaseClient = Pick<KubeClient, "getOrUndefined" | "create" | "replace">;
+/** The calls the renewer makes; a KubeApi, or a fake in tests. */
+export type LeaseClient = Pick<KubeApi, "getOrUndefined" | "create" | "replace">;
 
 export interface LeaseRenewerOptions {
   client: LeaseClient;

@@ -13,7 +13,7 @@ import type {
 import { ConditionStatus, ManifestWorkConditions, Work } from "../../api/constants.ts";
 import { findCondition, type Condition } from "../../runtime/conditions.ts";
 import { KubeApiError } from "../../runtime/errors.ts";
-import type { KubeClient, ObjectRef } from "../../runtime/kube/client.ts";
+import type { KubeApi, KubeClient, ObjectRef } from "../../runtime/kube/client.ts";
 import { UnknownKindError, type ResourceInfo } from "../../runtime/kube/discovery.ts";
 import type { Unstructured } from "../../runtime/kube/types.ts";
 import { findManifestConfiguration, ownedByTheWork, updateStrategyOf, type ResourceKey } from "./config.ts";
@@ -291,7 +291,7 @@ async function applyManifest(
 
 /** Performs a plan; returns the live object afterwards (undefined when there is none). */
 async function perform(
-  client: KubeClient,
+  client: KubeApi,
   ref: ObjectRef,
   plan: ApplyPlan,
   live: Unstructured | undefined,

@@ -3,7 +3,7 @@
 // addressed by REST path directly.
 import type { AppliedManifestResourceMeta } from "../../api/types/work.ts";
 import { KubeApiError } from "../../runtime/errors.ts";
-import type { KubeClient } from "../../runtime/kube/client.ts";
+import type { KubeApi } from "../../runtime/kube/client.ts";
 import { resourcePath } from "../../runtime/kube/client.ts";
 import type { Unstructured } from "../../runtime/kube/types.ts";
 import { planDeletion, type DeletionStep } from "./deletion.ts";
@@ -48,7 +48,7 @@ export interface CleanupResult {
  * `appliedUid` applied: see planDeletion for the rules.
  */
 export async function deleteAppliedResources(
-  client: KubeClient,
+  client: KubeApi,
   resources: readonly AppliedManifestResourceMeta[],
   appliedUid: string,
 ): Promise<CleanupResult> {
@@ -100,7 +100,7 @@ export async function deleteAppliedResources(
   return result;
 }
 
-async function getOrUndefined(client: KubeClient, path: string): Promise<Unstructured | undefined> {
+async function getOrUndefined(client: KubeApi, path: string): Promise<Unstructured | undefined> {
   try {
     return await client.request<Unstructured>({ method: "GET", path });
   } catch (error) {
@@ -111,7 +111,7 @@ async function getOrUndefined(client: KubeClient, path: string): Promise<Unstruc
 
 /** Deletes with a uid precondition; false when the object is already gone or is another one. */
 async function deleteWithPrecondition(
-  client: KubeClient,
+  client: KubeApi,
   path: string,
   options: { propagationPolicy: string; uid: string },
 ): Promise<boolean> {

@@ -42,6 +42,26 @@ export interface KubeClientOptions {
   timeoutMs?: number;
 }
 
+/**
+ * The calls controllers and the agent make on an API server: reading, listing and watching
+ * objects, writing them, and raw requests. KubeClient is the implementation that talks to a
+ * real server; code that needs more of it (discovery, the kubeconfig, the server's URL) takes
+ * KubeClient itself.
+ */
+export type KubeApi = Pick<
+  KubeClient,
+  | "get"
+  | "getOrUndefined"
+  | "list"
+  | "listAll"
+  | "create"
+  | "replace"
+  | "patch"
+  | "delete"
+  | "watch"
+  | "request"
+>;
+
 export class KubeClient {
   readonly server: string;
   readonly kubeConfig: KubeConfig;
