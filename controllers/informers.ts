@@ -30,6 +30,3 @@ export const HubInformers = {
     scope: { labelSelector: Labels.manifestWorkReplicaSet },
   },
 } as const satisfies Record<string, SharedInformer>;
-
-/** How long a hub controller waits for its caches at start-up before failing. */
-export const defaultCacheSyncTimeoutMs = 60_000;

@@ -18,7 +18,8 @@ import { Controller } from "../../runtime/controller.ts";
 import { KubeApiError } from "../../runtime/errors.ts";
 import { EventRecorder } from "../../runtime/events.ts";
 import type { Informer } from "../../runtime/informer.ts";
-import { InformerFactory } from "../../runtime/informer-factory.ts";
+import type { InformerFactory } from "../../runtime/informer-factory.ts";
+import { ControllerCache } from "../../runtime/controller-cache.ts";
 import { refOf, type KubeApi } from "../../runtime/kube/client.ts";
 import { objectKey, type KubeObject } from "../../runtime/kube/types.ts";
 import { patchStatus } from "../../runtime/status.ts";
@@ -27,7 +28,7 @@ import { decisionsChangedBeyondScores, scoreRateLimitMs, scoresBlockedUntil } fr
 import { FleetIndex } from "./scheduler/fleet.ts";
 import { compilePredicates, mayMatchPredicates, type CompiledPredicate } from "./scheduler/predicate.ts";
 import { schedule } from "./scheduler/scheduler.ts";
-import { defaultCacheSyncTimeoutMs, HubInformers } from "../informers.ts";
+import { HubInformers } from "../informers.ts";
 import { setsSelecting } from "../registration/clustersets.ts";
 import { formatTime } from "../../runtime/time.ts";
 
@@ -53,9 +54,7 @@ export class PlacementController {
   readonly #clock: Clock;
   readonly #logger: Logger;
   readonly #cel = new PlacementCel();
-  readonly #informers: InformerFactory;
-  readonly #ownsInformers: boolean;
-  readonly #cacheSyncTimeoutMs: number;
+  readonly #cache: ControllerCache;
   /** Each placement's predicates, compiled for the generation they were compiled from. */
   readonly #predicates = new Map<
     string,
@@ -84,11 +83,8 @@ export class PlacementController {
       clock: options.clock,
       logger: this.#logger,
     });
-    this.#ownsInformers = options.informers === undefined;
-    this.#informers =
-      options.informers ?? new InformerFactory({ client: options.client, logger: this.#logger });
-    this.#cacheSyncTimeoutMs = options.cacheSyncTimeoutMs ?? defaultCacheSyncTimeoutMs;
-    const informers = this.#informers;
+    this.#cache = new ControllerCache({ ...options, logger: this.#logger });
+    const informers = this.#cache.informers;
     this.clusters = informers.informer(Resources.ManagedCluster);
     this.sets = informers.informer(Resources.ManagedClusterSet);
     this.bindings = informers.informer(Resources.ManagedClusterSetBinding);
@@ -187,15 +183,14 @@ export class PlacementController {
   }
 
   async start(signal?: AbortSignal): Promise<void> {
-    this.#informers.start();
-    await this.#informers.waitForSync({ timeoutMs: this.#cacheSyncTimeoutMs, signal });
+    await this.#cache.sync(signal);
     this.#controller.start();
     for (const key of this.placements.keys()) this.#controller.enqueue(key);
   }
 
   async stop(): Promise<void> {
     await this.#controller.stop();
-    if (this.#ownsInformers) await this.#informers.stop();
+    await this.#cache.release();
   }
 
   whenIdle(): Promise<void> {

@@ -31,7 +31,8 @@ import { Controller } from "../../runtime/controller.ts";
 import { KubeApiError, TerminalError } from "../../runtime/errors.ts";
 import { EventRecorder } from "../../runtime/events.ts";
 import type { Informer } from "../../runtime/informer.ts";
-import { InformerFactory } from "../../runtime/informer-factory.ts";
+import type { InformerFactory } from "../../runtime/informer-factory.ts";
+import { ControllerCache } from "../../runtime/controller-cache.ts";
 import { jittered } from "../../runtime/jitter.ts";
 import type { KubeApi } from "../../runtime/kube/client.ts";
 import { objectKey, splitKey, type KubeObject, type Unstructured } from "../../runtime/kube/types.ts";
@@ -45,7 +46,7 @@ import {
   clusterSetMembers,
   setsSelecting,
 } from "./clustersets.ts";
-import { defaultCacheSyncTimeoutMs, HubInformers } from "../informers.ts";
+import { HubInformers } from "../informers.ts";
 import {
   approveCsr,
   checkClusterCsr,
@@ -88,9 +89,7 @@ export class RegistrationControllers {
   readonly #logger: Logger;
   readonly #autoApproved: ReadonlySet<string>;
   readonly #events: EventRecorder;
-  readonly #informers: InformerFactory;
-  readonly #ownsInformers: boolean;
-  readonly #cacheSyncTimeoutMs: number;
+  readonly #cache: ControllerCache;
   readonly clusters: Informer<ManagedCluster>;
   readonly leases: Informer<LeaseObject>;
   readonly csrs: Informer<CertificateSigningRequest>;
@@ -114,18 +113,13 @@ export class RegistrationControllers {
       clock: options.clock,
       logger: this.#logger,
     });
-    this.#ownsInformers = options.informers === undefined;
-    this.#informers =
-      options.informers ?? new InformerFactory({ client: options.client, logger: this.#logger });
-    this.#cacheSyncTimeoutMs = options.cacheSyncTimeoutMs ?? defaultCacheSyncTimeoutMs;
-    this.clusters = this.#informers.informer(Resources.ManagedCluster);
-    this.leases = this.#informers.informer(
-      HubInformers.clusterLeases.resource,
-      HubInformers.clusterLeases.scope,
-    );
-    this.csrs = this.#informers.informer(HubInformers.clusterCsrs.resource, HubInformers.clusterCsrs.scope);
-    this.sets = this.#informers.informer(Resources.ManagedClusterSet);
-    this.bindings = this.#informers.informer(Resources.ManagedClusterSetBinding);
+    this.#cache = new ControllerCache({ ...options, logger: this.#logger });
+    const informers = this.#cache.informers;
+    this.clusters = informers.informer(Resources.ManagedCluster);
+    this.leases = informers.informer(HubInformers.clusterLeases.resource, HubInformers.clusterLeases.scope);
+    this.csrs = informers.informer(HubInformers.clusterCsrs.resource, HubInformers.clusterCsrs.scope);
+    this.sets = informers.informer(Resources.ManagedClusterSet);
+    this.bindings = informers.informer(Resources.ManagedClusterSetBinding);
 
     const controller = (
       name: string,
@@ -221,8 +215,7 @@ export class RegistrationControllers {
 
   async start(signal?: AbortSignal): Promise<void> {
     await this.ensureHubDefaults();
-    this.#informers.start();
-    await this.#informers.waitForSync({ timeoutMs: this.#cacheSyncTimeoutMs, signal });
+    await this.#cache.sync(signal);
     for (const controller of [
       this.#clusterController,
       this.#csrController,
@@ -239,7 +232,7 @@ export class RegistrationControllers {
         (controller) => controller.stop(),
       ),
     );
-    if (this.#ownsInformers) await this.#informers.stop();
+    await this.#cache.release();
   }
 
   /** How many times a set was reconciled; for tests and benchmarks. */

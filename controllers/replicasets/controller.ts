@@ -29,11 +29,12 @@ import { setCondition, type ConditionUpdate } from "../../runtime/conditions.ts"
 import { Controller, type ReconcileContext } from "../../runtime/controller.ts";
 import { KubeApiError } from "../../runtime/errors.ts";
 import type { Informer } from "../../runtime/informer.ts";
-import { InformerFactory } from "../../runtime/informer-factory.ts";
+import type { InformerFactory } from "../../runtime/informer-factory.ts";
+import { ControllerCache } from "../../runtime/controller-cache.ts";
 import { refOf, type KubeApi } from "../../runtime/kube/client.ts";
 import { objectKey, type KubeObject } from "../../runtime/kube/types.ts";
 import { patchStatus } from "../../runtime/status.ts";
-import { defaultCacheSyncTimeoutMs, HubInformers } from "../informers.ts";
+import { HubInformers } from "../informers.ts";
 import { splitManifests } from "../work/split.ts";
 import { validateManifestWorkReplicaSet } from "../work/validate.ts";
 import {
@@ -97,9 +98,7 @@ function describeError(error: unknown): string {
 export class ReplicaSetController {
   readonly #client: KubeApi;
   readonly #clock: Clock;
-  readonly #informers: InformerFactory;
-  readonly #ownsInformers: boolean;
-  readonly #cacheSyncTimeoutMs: number;
+  readonly #cache: ControllerCache;
   readonly #limitBytes: number;
   readonly replicaSets: Informer<ManifestWorkReplicaSet>;
   readonly placements: Informer<Placement>;
@@ -115,10 +114,8 @@ export class ReplicaSetController {
     if (!Number.isInteger(this.#limitBytes) || this.#limitBytes <= 0) {
       throw new RangeError(`the manifest limit must be a positive number of bytes, got ${this.#limitBytes}`);
     }
-    this.#ownsInformers = options.informers === undefined;
-    this.#informers = options.informers ?? new InformerFactory({ client: options.client, logger });
-    this.#cacheSyncTimeoutMs = options.cacheSyncTimeoutMs ?? defaultCacheSyncTimeoutMs;
-    const informers = this.#informers;
+    this.#cache = new ControllerCache({ ...options, logger });
+    const informers = this.#cache.informers;
     this.replicaSets = informers.informer(Resources.ManifestWorkReplicaSet);
     this.placements = informers.informer(Resources.Placement);
     this.decisions = informers.informer(
@@ -210,15 +207,14 @@ export class ReplicaSetController {
   }
 
   async start(signal?: AbortSignal): Promise<void> {
-    this.#informers.start();
-    await this.#informers.waitForSync({ timeoutMs: this.#cacheSyncTimeoutMs, signal });
+    await this.#cache.sync(signal);
     this.#controller.start();
     for (const key of this.replicaSets.keys()) this.#controller.enqueue(key);
   }
 
   async stop(): Promise<void> {
     await this.#controller.stop();
-    if (this.#ownsInformers) await this.#informers.stop();
+    await this.#cache.release();
   }
 
   whenIdle(): Promise<void> {
