@@ -21,7 +21,9 @@ import {
   hubEndpointOf,
   mintBootstrapToken,
 } from "../../controllers/registration/bootstrap.ts";
+import { PlacementController } from "../../controllers/placement/controller.ts";
 import { RegistrationControllers } from "../../controllers/registration/controller.ts";
+import { ReplicaSetController } from "../../controllers/replicasets/controller.ts";
 import { runAgent, type AgentPhase } from "../../klusterlet/agent.ts";
 import type { HubConnection } from "../../klusterlet/bootstrap/join.ts";
 import { ensureKubeBinaries } from "../../local/binaries.ts";
@@ -29,6 +31,7 @@ import { ControlPlane } from "../../local/controlplane.ts";
 import { systemClock } from "../../runtime/clock.ts";
 import { findCondition } from "../../runtime/conditions.ts";
 import { KubeApiError } from "../../runtime/errors.ts";
+import { InformerFactory } from "../../runtime/informer-factory.ts";
 import { KubeClient } from "../../runtime/kube/client.ts";
 import type { Unstructured } from "../../runtime/kube/types.ts";
 import { eventually } from "../support/wait.ts";
@@ -252,6 +255,107 @@ describe("registration end to end", () => {
       assert.equal(await hub.getOrUndefined(workRef), undefined);
       assert.equal(await managed.east!.getOrUndefined(cmRef), undefined);
     });
+  });
+
+  test("a 1.4 MB ManifestWorkReplicaSet is split into works under the limit and applied on both clusters", async () => {
+    // The hub's placement and replica-set controllers over one cache, as `bosun hub` runs them.
+    const informers = new InformerFactory({ client: hub, logger });
+    const shared = { client: hub, clock: systemClock(), logger, registry: new Registry(), informers };
+    const placements = new PlacementController(shared);
+    const replicaSets = new ReplicaSetController(shared);
+    await placements.start();
+    await replicaSets.start();
+    const configMaps = Array.from({ length: 28 }, (_, i) => ({
+      apiVersion: "v1",
+      kind: "ConfigMap",
+      metadata: { name: `part-${String(i).padStart(2, "0")}`, namespace: "bundle" },
+      data: { payload: `${i}`.padEnd(50_000, "x") },
+    }));
+    const manifests = [{ apiVersion: "v1", kind: "Namespace", metadata: { name: "bundle" } }, ...configMaps];
+    try {
+      await hub.create({
+        apiVersion: "cluster.open-cluster-management.io/v1beta2",
+        kind: "ManagedClusterSetBinding",
+        metadata: { name: "default", namespace: "default" },
+        spec: { clusterSet: "default" },
+      });
+      await hub.create({
+        apiVersion: "cluster.open-cluster-management.io/v1beta1",
+        kind: "Placement",
+        metadata: { name: "everywhere", namespace: "default" },
+        spec: {},
+      });
+      const replicaSet = {
+        apiVersion: "work.open-cluster-management.io/v1alpha1",
+        kind: "ManifestWorkReplicaSet",
+        metadata: { name: "bundle", namespace: "default" },
+        spec: { placementRefs: [{ name: "everywhere" }], manifestWorkTemplate: { workload: { manifests } } },
+      };
+      assert.ok(JSON.stringify(replicaSet).length > 1_400_000, "a template well over one work's limit");
+      await hub.create(replicaSet);
+
+      const works = async () =>
+        (
+          await hub.listAll<ManifestWork>("work.open-cluster-management.io/v1", "ManifestWork", {
+            labelSelector: `${Labels.manifestWorkReplicaSet}=default.bundle`,
+          })
+        ).items;
+      await eventually(
+        async () => {
+          const all = await works();
+          for (const cluster of clusterNames) {
+            const parts = all.filter((work) => work.metadata.namespace === cluster);
+            assert.ok(parts.length >= 3, `${cluster}: ${parts.length} parts`);
+            for (const part of parts) {
+              assert.ok(JSON.stringify(part.spec?.workload?.manifests).length < 512_000, part.metadata.name);
+              assert.equal(
+                findCondition(part.status?.conditions, "Applied")?.status,
+                "True",
+                part.metadata.name,
+              );
+            }
+          }
+        },
+        { timeoutMs: 120_000, what: "every part Applied on both clusters" },
+      );
+      for (const cluster of clusterNames) {
+        const applied = await managed[cluster]!.listAll<Unstructured>("v1", "ConfigMap", {
+          namespace: "bundle",
+        });
+        const names = applied.items
+          .map((item) => item.metadata.name)
+          .filter((name) => name?.startsWith("part-"));
+        assert.equal(names.length, configMaps.length, cluster);
+      }
+
+      // Deleting the replica set removes every part, and the agents remove what they applied.
+      await hub.delete({
+        apiVersion: replicaSet.apiVersion,
+        kind: replicaSet.kind,
+        namespace: "default",
+        name: "bundle",
+      });
+      await eventually(
+        async () => {
+          assert.deepEqual(await works(), []);
+          for (const cluster of clusterNames) {
+            const left = await managed[cluster]!.listAll<Unstructured>("v1", "ConfigMap", {
+              namespace: "bundle",
+            });
+            assert.equal(
+              left.items.filter((item) => item.metadata.name?.startsWith("part-")).length,
+              0,
+              cluster,
+            );
+          }
+        },
+        { timeoutMs: 120_000, what: "the bundle removed from both clusters" },
+      );
+    } finally {
+      await replicaSets.stop();
+      await placements.stop();
+      await informers.stop();
+    }
   });
 
   test("ClusterClaims created on a managed cluster appear on the hub; removing one removes it", async () => {
