@@ -12,6 +12,7 @@ import { Registry } from "prom-client";
 import { Finalizers, Labels, ManifestWorkConditions, Resources } from "../api/constants.ts";
 import type { PlacementDecision } from "../api/types/placement.ts";
 import type { ManifestWork } from "../api/types/work.ts";
+import { HubInformers } from "../controllers/informers.ts";
 import { PlacementController } from "../controllers/placement/controller.ts";
 import { ReplicaSetController } from "../controllers/replicasets/controller.ts";
 import { ensureKubeBinaries } from "../local/binaries.ts";
@@ -55,9 +56,10 @@ function template(version: number) {
 /** Does for every work what its cluster's agent does on the hub; counts the writes. */
 function simulateAgents(client: KubeClient, informers: InformerFactory): { writes: number } {
   const stats = { writes: 0 };
-  const works = informers.informer<ManifestWork>(Resources.ManifestWork, {
-    labelSelector: Labels.manifestWorkReplicaSet,
-  });
+  const works = informers.informer<ManifestWork>(
+    HubInformers.manifestWorks.resource,
+    HubInformers.manifestWorks.scope,
+  );
   const inFlight = new Set<string>();
   const handle = (work: ManifestWork) => {
     const key = objectKey(work);
@@ -116,7 +118,7 @@ function simulateAgents(client: KubeClient, informers: InformerFactory): { write
 /** Every cluster has a work of generation `generation` or later reported Applied for it. */
 function allApplied(informers: InformerFactory, clusters: number, version: number): boolean {
   const works = informers
-    .informer<ManifestWork>(Resources.ManifestWork, { labelSelector: Labels.manifestWorkReplicaSet })
+    .informer<ManifestWork>(HubInformers.manifestWorks.resource, HubInformers.manifestWorks.scope)
     .list();
   if (works.length < clusters) return false;
   return works.every((work) => {

@@ -14,6 +14,7 @@ import { MetricsServer, type BoundAddress } from "../runtime/server.ts";
 import { PlacementController } from "./placement/controller.ts";
 import { RegistrationControllers } from "./registration/controller.ts";
 import { ReplicaSetController } from "./replicasets/controller.ts";
+import { WorkGarbageCollector } from "./work/garbage-collector.ts";
 import { startWorkWebhook } from "./work/webhook.ts";
 
 export const hubLeaseName = "bosun-hub";
@@ -115,6 +116,7 @@ export async function runHub(options: HubOptions): Promise<RunningHub> {
             ? { manifestLimitBytes: options.manifestLimitBytes }
             : {}),
         }),
+        new WorkGarbageCollector({ ...shared, cacheSyncTimeoutMs }),
       ];
       try {
         for (const controller of running) await controller.start(signal);

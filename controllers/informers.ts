@@ -24,9 +24,12 @@ export const HubInformers = {
     resource: Resources.PlacementDecision,
     scope: { labelSelector: Labels.placement },
   },
-  /** ManifestWorks written for a ManifestWorkReplicaSet (labelled `<namespace>.<name>` of it). */
-  replicaSetWorks: {
+  /**
+   * Every ManifestWork on the hub: those a ManifestWorkReplicaSet wrote (labelled `<namespace>.<name>`
+   * of it, found by that label's index) and those users wrote, which the garbage collector reads.
+   */
+  manifestWorks: {
     resource: Resources.ManifestWork,
-    scope: { labelSelector: Labels.manifestWorkReplicaSet },
+    scope: {},
   },
 } as const satisfies Record<string, SharedInformer>;

@@ -122,10 +122,7 @@ export class ReplicaSetController {
       HubInformers.placementDecisions.resource,
       HubInformers.placementDecisions.scope,
     );
-    this.works = informers.informer(
-      HubInformers.replicaSetWorks.resource,
-      HubInformers.replicaSetWorks.scope,
-    );
+    this.works = informers.informer(HubInformers.manifestWorks.resource, HubInformers.manifestWorks.scope);
     this.replicaSets.addIndex(byPlacementIndex, (replicaSet) =>
       (replicaSet.spec?.placementRefs ?? []).map(
         (ref) => `${replicaSet.metadata.namespace ?? ""}/${ref.name}`,

@@ -183,7 +183,7 @@ describe("ManifestWorkReplicaSet controller", () => {
       { resource: Resources.ManifestWorkReplicaSet, scope: {} },
       { resource: Resources.Placement, scope: {} },
       HubInformers.placementDecisions,
-      HubInformers.replicaSetWorks,
+      HubInformers.manifestWorks,
     ];
     await eventually(async () => {
       for (const { resource, scope } of watched) {
