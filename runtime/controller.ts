@@ -35,6 +35,9 @@ export type ContextReconcileFunction = (
   context: ReconcileContext,
 ) => ReturnType<ReconcileFunction>;
 
+/** How many keys' reconcile counts a controller keeps. */
+const maxCountedKeys = 100_000;
+
 export interface ControllerOptions {
   /** The value of the `controller` label and of the `controller` field in logs. */
   name: string;
@@ -61,6 +64,7 @@ export class Controller {
   readonly #runs = new Map<string, string>();
   /** Reconciles finished, by outcome: for tests and benchmarks that wait for a counter. */
   readonly counts = { reconciles: 0, success: 0, requeue: 0, error: 0, conflict: 0, terminal: 0 };
+  /** Reconciles per key, most recently reconciled last; bounded, so keys of deleted objects age out. */
   readonly #perKey = new Map<string, number>();
 
   constructor(options: ControllerOptions) {
@@ -90,7 +94,7 @@ export class Controller {
           const result = resultLabel(processed);
           this.counts.reconciles++;
           this.counts[result]++;
-          this.#perKey.set(processed.key, (this.#perKey.get(processed.key) ?? 0) + 1);
+          this.#countReconcile(processed.key);
           metrics.reconciles.labels({ result }).inc();
           metrics.duration.observe(processed.durationMs / 1000);
           if (processed.retryAfterMs !== undefined && processed.outcome === "error") metrics.retries.inc();
@@ -105,7 +109,17 @@ export class Controller {
     return this.#perKey.get(key) ?? 0;
   }
 
-  /** Keys reconciled at least once, with their counts. */
+  #countReconcile(key: string): void {
+    const count = (this.#perKey.get(key) ?? 0) + 1;
+    this.#perKey.delete(key);
+    this.#perKey.set(key, count);
+    if (this.#perKey.size > maxCountedKeys) {
+      const oldest = this.#perKey.keys().next();
+      if (!oldest.done) this.#perKey.delete(oldest.value);
+    }
+  }
+
+  /** Keys reconciled at least once, with their counts (the most recent keys, at most 100,000). */
   get reconciledKeys(): ReadonlyMap<string, number> {
     return this.#perKey;
   }
