@@ -20,6 +20,7 @@ import { installCrds } from "../runtime/crds.ts";
 import { KubeClient } from "../runtime/kube/client.ts";
 import type { Unstructured } from "../runtime/kube/types.ts";
 import { parse } from "yaml";
+import { createBoundClusterSet } from "../test/support/placement-fixtures.ts";
 
 const { values: args } = parseArgs({
   options: {
@@ -47,18 +48,7 @@ async function inBatches<T>(items: T[], size: number, run: (item: T) => Promise<
 }
 
 async function seedClusters(client: KubeClient): Promise<void> {
-  await client.create({
-    apiVersion: `${clusterApi}/v1beta2`,
-    kind: "ManagedClusterSet",
-    metadata: { name: "bench" },
-    spec: { clusterSelector: { selectorType: "ExclusiveClusterSetLabel" } },
-  });
-  await client.create({
-    apiVersion: `${clusterApi}/v1beta2`,
-    kind: "ManagedClusterSetBinding",
-    metadata: { name: "bench", namespace: "default" },
-    spec: { clusterSet: "bench" },
-  });
+  await createBoundClusterSet(client, "bench");
   const indexes = Array.from({ length: clusterCount }, (_, i) => i);
   await inBatches(indexes, 16, async (i) => {
     const name = `cluster-${String(i).padStart(5, "0")}`;

@@ -24,6 +24,7 @@ import { InformerFactory } from "../runtime/informer-factory.ts";
 import { KubeClient } from "../runtime/kube/client.ts";
 import { objectKey } from "../runtime/kube/types.ts";
 import { formatTime } from "../runtime/time.ts";
+import { createBoundClusterSet } from "../test/support/placement-fixtures.ts";
 
 const { values: args } = parseArgs({
   options: {
@@ -150,18 +151,7 @@ for (const clusters of sizes) {
   try {
     const client = await KubeClient.fromFile(plane.kubeconfigPath);
     await installCrds(client, "hub");
-    await client.create({
-      apiVersion: `${clusterApi}/v1beta2`,
-      kind: "ManagedClusterSet",
-      metadata: { name: "fleet" },
-      spec: { clusterSelector: { selectorType: "ExclusiveClusterSetLabel" } },
-    });
-    await client.create({
-      apiVersion: `${clusterApi}/v1beta2`,
-      kind: "ManagedClusterSetBinding",
-      metadata: { name: "fleet", namespace: "default" },
-      spec: { clusterSet: "fleet" },
-    });
+    await createBoundClusterSet(client, "fleet");
     console.error(`${clusters} clusters: seeding clusters and their namespaces`);
     await inBatches(
       Array.from({ length: clusters }, (_, i) => `cluster-${String(i).padStart(5, "0")}`),

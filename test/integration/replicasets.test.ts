@@ -38,6 +38,7 @@ import { objectKey } from "../../runtime/kube/types.ts";
 import { formatTime } from "../../runtime/time.ts";
 import { useControlPlane } from "../support/controlplane.ts";
 import { eventually } from "../support/wait.ts";
+import { createBoundClusterSet } from "../support/placement-fixtures.ts";
 
 const fixture = useControlPlane("replicasets");
 const logger = pino({ level: "silent" });
@@ -205,18 +206,7 @@ describe("ManifestWorkReplicaSet controller", () => {
   before(async () => {
     client = await KubeClient.fromFile(fixture.plane.kubeconfigPath);
     await installCrds(client, "hub");
-    await client.create({
-      apiVersion: `${clusterApi}/v1beta2`,
-      kind: "ManagedClusterSet",
-      metadata: { name: "fleet" },
-      spec: { clusterSelector: { selectorType: "ExclusiveClusterSetLabel" } },
-    });
-    await client.create({
-      apiVersion: `${clusterApi}/v1beta2`,
-      kind: "ManagedClusterSetBinding",
-      metadata: { name: "fleet", namespace: "default" },
-      spec: { clusterSet: "fleet" },
-    });
+    await createBoundClusterSet(client, "fleet");
     for (const name of ["a1", "a2", "a3"]) await addCluster(name, { app: "web" });
     for (const name of ["c1", "c2", "c3", "c4", "c5"]) {
       await addCluster(name, { app: "staged", ...(name === "c1" ? { canary: "true" } : {}) });

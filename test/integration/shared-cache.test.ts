@@ -20,6 +20,7 @@ import { KubeApiError } from "../../runtime/errors.ts";
 import { KubeClient } from "../../runtime/kube/client.ts";
 import { useControlPlane } from "../support/controlplane.ts";
 import { eventually } from "../support/wait.ts";
+import { createBoundClusterSet } from "../support/placement-fixtures.ts";
 
 const fixture = useControlPlane("shared-cache");
 const logger = pino({ level: "silent" });
@@ -86,20 +87,7 @@ describe("the hub's shared cache", () => {
   });
 
   test("a cluster label change reconciles only the placements and sets that can select it", async () => {
-    for (const set of ["alpha", "beta"]) {
-      await client.create({
-        apiVersion: `${clusterApi}/v1beta2`,
-        kind: "ManagedClusterSet",
-        metadata: { name: set },
-        spec: { clusterSelector: { selectorType: "ExclusiveClusterSetLabel" } },
-      });
-      await client.create({
-        apiVersion: `${clusterApi}/v1beta2`,
-        kind: "ManagedClusterSetBinding",
-        metadata: { name: set, namespace: "default" },
-        spec: { clusterSet: set },
-      });
-    }
+    for (const set of ["alpha", "beta"]) await createBoundClusterSet(client, set);
     const cluster = (name: string, set: string, app: string) =>
       client.create<ManagedCluster>({
         apiVersion: `${clusterApi}/v1`,

@@ -9,6 +9,7 @@ import type {
 } from "../../api/types/cluster.ts";
 import type { Placement, PlacementDecision, PlacementSpec } from "../../api/types/placement.ts";
 import { FleetIndex, type FleetObjects } from "../../controllers/placement/scheduler/fleet.ts";
+import type { KubeApi } from "../../runtime/kube/client.ts";
 
 export interface ClusterOptions {
   set?: string;
@@ -53,6 +54,16 @@ export function binding(set: string, namespace = "default"): ManagedClusterSetBi
     metadata: { name: set, namespace },
     spec: { clusterSet: set },
   };
+}
+
+/** Creates an ExclusiveClusterSetLabel set and binds it to `namespace`, on a real hub. */
+export async function createBoundClusterSet(
+  client: KubeApi,
+  name: string,
+  namespace = "default",
+): Promise<void> {
+  await client.create(clusterSet(name, { clusterSelector: { selectorType: "ExclusiveClusterSetLabel" } }));
+  await client.create(binding(name, namespace));
 }
 
 export function placement(spec: PlacementSpec = {}, name = "p1", namespace = "default"): Placement {
