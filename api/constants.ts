@@ -506,6 +506,9 @@ export const ConfigurationPolicyMessages = {
   immutableFields:
     'cannot be updated, likely due to immutable fields not matching, you may set spec["object-templates"][].recreateOption to recreate the object',
   createdStatusUnchecked: ", the status of the object will be verified in the next evaluation",
+  recreateTimedOut:
+    "timed out waiting for the object to delete during recreate, will retry on the next policy evaluation",
+  deleteObjectsFailed: "Failed to delete objects: ",
   complianceUnknown: "ComplianceState is still unknown",
   truncatedSuffix: "...[truncated]",
   templateErrorPrefix: "template-error; ",
@@ -541,6 +544,41 @@ export const PolicyMessages = {
   nameTooLong: "the combined length of the policy namespace and name cannot exceed 62 characters",
   templateNamesUnique: "All policy-template names must be unique within a policy",
   objectTemplatesExclusive: "spec may only contain one of object-templates and object-templates-raw",
+} as const;
+
+/** PolicySet `status.statusMessage` parts; the lists after the prefixes are `, `-joined names. */
+export const PolicySetMessages = {
+  allReporting: "All policies are reporting status",
+  pendingPrefix: "Policies awaiting pending dependencies: ",
+  disabledPrefix: "Disabled policies: ",
+  noStatusPrefix: "No status provided while awaiting policy status: ",
+  deletedPrefix: "Deleted policies: ",
+  /** Between the parts of the message. */
+  separator: "; ",
+} as const;
+
+/** bosun's words where OCM has none: the exclusion note of a PolicySet's statusMessage. */
+export const BosunPolicySetMessages = {
+  /** Followed by excludedFrom entries, `, `-joined. */
+  exclusionsPrefix: "Exclusions: ",
+  excludedFrom: (policy: string, clusters: readonly string[]) =>
+    `${policy} (excluded from ${clusters.join(", ")})`,
+  /** Followed by the names of the policies that spec.exclusions names but spec.policies does not. */
+  unknownExclusionsPrefix: "Exclusions name policies not in the set: ",
+} as const;
+
+/** Why a PlacementBinding places nothing, as bosun words it in a root Policy's events. */
+export const BosunBindingMessages = {
+  placementRefKind: (kind: string) =>
+    `placementRef.kind: ${JSON.stringify(kind)} is not supported; bind to a Placement`,
+  placementRefApiGroup: (apiGroup: string) =>
+    `placementRef.apiGroup: ${JSON.stringify(apiGroup)} is not ${Groups.cluster}`,
+  placementNotFound: (name: string, namespace: string) =>
+    `placementRef.name: placement ${JSON.stringify(name)} not found in namespace ${JSON.stringify(namespace)}`,
+  subjectApiGroup: (index: number, apiGroup: string) =>
+    `subjects[${index}].apiGroup: ${JSON.stringify(apiGroup)} is not ${Groups.policy}`,
+  subjectKind: (index: number, kind: string) =>
+    `subjects[${index}].kind: ${JSON.stringify(kind)} is not Policy or PolicySet`,
 } as const;
 
 // ---------------------------------------------------------------------------------------------
@@ -642,6 +680,20 @@ export const Secrets = {
   bootstrapTokenPrefix: "bootstrap-token-",
   /** Per-cluster key for hub-template encryption, in the cluster namespace. */
   policyEncryptionKey: "policy-encryption-key",
+} as const;
+
+/**
+ * The rest of the policy-encryption-key Secret, as OCM's propagator writes it
+ * (controllers/propagator/encryption.go); the API reference does not quote these values.
+ */
+export const BosunPolicyEncryptionKeySecret = {
+  /** Data key of the AES-256 key (32 bytes). */
+  dataKey: "key",
+  /** Label OCM's backup tooling selects. */
+  backupLabel: "cluster.open-cluster-management.io/backup",
+  backupLabelValue: "policy",
+  /** RFC 3339 time the key was generated. */
+  lastRotatedAnnotation: "policy.open-cluster-management.io/last-rotated",
 } as const;
 
 export const SecretKeys = {
@@ -845,6 +897,62 @@ export function replicatedPolicyName(rootNamespace: string, rootName: string): s
   return `${rootNamespace}${PolicyTemplates.replicatedNameSeparator}${rootName}`;
 }
 
+/**
+ * What OCM's template sync reports about a policy template it does not deliver; a template
+ * error reads `NonCompliant; template-error; <reason>` (ConfigurationPolicyMessages.templateErrorPrefix).
+ */
+export const PolicyTemplateSyncMessages = {
+  /** The kind is not served on the managed cluster; the error follows. */
+  mappingNotFound: "Mapping not found, check if you have the CRD deployed: ",
+  dependenciesNotSatisfied: "Dependencies were not satisfied: ",
+  /** Appended to the pending message of a template with ignorePending, reported Compliant. */
+  ignorePendingSuffix: " but ignorePending is true",
+} as const;
+
+/**
+ * `Dependencies were not satisfied: 1 is still pending (<Kind> <name>)`, or
+ * `N are still pending (<Kind> <name>, …)` with the `<Kind> <name>` entries sorted.
+ */
+export function dependenciesPendingMessage(pending: readonly string[]): string {
+  const names = [...pending].sort().join(", ");
+  const verb = pending.length === 1 ? "is" : "are";
+  return `${PolicyTemplateSyncMessages.dependenciesNotSatisfied}${pending.length} ${verb} still pending (${names})`;
+}
+
+/** Two dependencies of one template require different compliance of the same object. */
+export function conflictingDependencyMessage(name: string): string {
+  return `dependency on ${name} has conflicting compliance states`;
+}
+
+// bosun's own names for the ManifestWorks that carry a replicated Policy's templates to its
+// cluster (OCM syncs the replicated Policy itself and creates the templates on the cluster).
+
+export const BosunPolicyWork = {
+  /** The work of replica `<rootNs>.<rootName>` is `policy.<rootNs>.<rootName>`; split parts add `-part-<i>`. */
+  namePrefix: "policy.",
+  /** Status feedback read from every delivered policy template. */
+  feedback: {
+    compliant: { name: "compliant", path: ".status.compliant" },
+    message: { name: "message", path: ".status.history[0].message" },
+    lastTimestamp: { name: "lastTimestamp", path: ".status.history[0].lastTimestamp" },
+  },
+} as const;
+
+export const BosunPolicyWorkLabels = {
+  /** On each ManifestWork of a replicated Policy: the replica's name (its namespace is the work's). */
+  replica: "policy.bosun.dev/replica",
+} as const;
+
+/** The (first) ManifestWork of a replicated Policy. */
+export function bosunPolicyWorkName(replicaName: string): string {
+  return `${BosunPolicyWork.namePrefix}${replicaName}`;
+}
+
+/** A policy template lacks a field the hub needs to deliver it: `<path>: Required value`. */
+export function bosunTemplateFieldRequired(index: number, field: string): string {
+  return `spec.policy-templates[${index}].objectDefinition${field ? `.${field}` : ""}: Required value`;
+}
+
 // ---------------------------------------------------------------------------------------------
 // Metrics
 
@@ -863,6 +971,19 @@ export const Metrics = {
   compareObjectsSecondsTotal: "compare_objects_seconds_total",
   policyUserErrorsTotal: "policy_user_errors_total",
   policySystemErrorsTotal: "policy_system_errors_total",
+} as const;
+
+/** How bosun's governance controllers name themselves. */
+export const BosunGovernance = {
+  /** The reporting component of the hub's policy Events. */
+  propagatorComponent: "bosun-policy-propagator",
+} as const;
+
+/** bosun's own governance metrics: OCM has no count of compliance changes. */
+export const BosunGovernanceMetrics = {
+  /** Every compliance message a cluster reported, by policy, cluster and state. */
+  complianceChangesTotal: "bosun_policy_compliance_changes_total",
+  compliantLabel: "compliant",
 } as const;
 
 export const MetricLabels = {

@@ -11,6 +11,7 @@ import { registerJoin } from "./commands/join.ts";
 import { registerAgent } from "./commands/agent.ts";
 import { registerExplain } from "./commands/explain.ts";
 import { registerPolicy } from "./commands/policy.ts";
+import { registerCompliance } from "./commands/compliance.ts";
 
 export function buildProgram(): Command {
   const program = new Command("bosun")
@@ -27,6 +28,7 @@ export function buildProgram(): Command {
   registerAgent(program);
   registerExplain(program);
   registerPolicy(program);
+  registerCompliance(program);
   return program;
 }
 

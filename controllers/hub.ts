@@ -1,4 +1,5 @@
-// The hub process: every hub controller (registration, placement, ManifestWorkReplicaSet) behind one leader election, with metrics and
+// The hub process: every hub controller (registration, placement, ManifestWorkReplicaSet,
+// policy propagation) behind one leader election, with metrics and
 // health endpoints. Only the leader reconciles; the others wait, ready to take over.
 import { hostname } from "node:os";
 import { randomBytes } from "node:crypto";
@@ -12,6 +13,9 @@ import { InformerFactory } from "../runtime/informer-factory.ts";
 import { LeaderElector, leaderReadiness } from "../runtime/leader.ts";
 import { MetricsServer, type BoundAddress } from "../runtime/server.ts";
 import { PlacementController } from "./placement/controller.ts";
+import { PolicyPropagator } from "./propagation/propagator.ts";
+import { PolicySetController } from "./propagation/policyset-controller.ts";
+import { ReplicaController } from "./propagation/replica-controller.ts";
 import { RegistrationControllers } from "./registration/controller.ts";
 import { ReplicaSetController } from "./replicasets/controller.ts";
 import { WorkGarbageCollector } from "./work/garbage-collector.ts";
@@ -117,6 +121,15 @@ export async function runHub(options: HubOptions): Promise<RunningHub> {
             : {}),
         }),
         new WorkGarbageCollector({ ...shared, cacheSyncTimeoutMs }),
+        new PolicyPropagator({ ...shared, cacheSyncTimeoutMs }),
+        new PolicySetController({ ...shared, cacheSyncTimeoutMs }),
+        new ReplicaController({
+          ...shared,
+          cacheSyncTimeoutMs,
+          ...(options.manifestLimitBytes !== undefined
+            ? { manifestLimitBytes: options.manifestLimitBytes }
+            : {}),
+        }),
       ];
       try {
         for (const controller of running) await controller.start(signal);

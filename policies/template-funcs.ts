@@ -2,7 +2,7 @@
 // and conversions, the Sprig functions, and text/template's builtins. Cluster reads go
 // through the ClusterReader; `env` and `expandenv` are refused as OCM refuses them.
 import { createHash } from "node:crypto";
-import { type ClusterObject, type ClusterReader, labelsOf } from "./cluster.ts";
+import { type ClusterObject, type ClusterReader, labelsOf, ReadPending } from "./cluster.ts";
 import { goFloat, isObject, type Json } from "./gofmt.ts";
 import { toYamlV3 } from "./goyaml.ts";
 import {
@@ -22,9 +22,60 @@ export interface TemplateEnvironment {
   reader: ClusterReader;
   /** Called when a template reads a Secret (its diff is then redacted). */
   onSensitiveData: () => void;
+  /** Limits lookups as OCM's hub does for a policy without a hub-template service account. */
+  lookupRestriction?: LookupRestriction;
+  /**
+   * Encryption mode: `protect` is enabled and `fromSecret` / `copySecretData` return their
+   * values passed through it (`$ocm_encrypted:<base64>`).
+   */
+  protect?: (plaintext: string) => string;
+  /** Spaces added to every `indent N` (OCM's hub adds 8, the depth of an object template). */
+  additionalIndentation?: number;
+}
+
+/** A cluster-scoped object a restricted lookup may still read; "*" matches anything. */
+export interface ClusterScopedObject {
+  group: string;
+  kind: string;
+  name: string;
+}
+
+export interface LookupRestriction {
+  /** Namespaced lookups must name this namespace; naming none means this one. */
+  namespace: string;
+  /** The only cluster-scoped objects that can be read. */
+  clusterScopedAllowList: ClusterScopedObject[];
+}
+
+function onAllowList(list: readonly ClusterScopedObject[], object: ClusterScopedObject): boolean {
+  return list.some(
+    (item) =>
+      (item.group === "*" || item.group === object.group) &&
+      (item.kind === "*" || item.kind === object.kind) &&
+      (item.name === "*" || item.name === object.name),
+  );
+}
+
+function clusterScopedRestricted(kind: string, name: string): Error {
+  return new Error(`lookup of cluster-scoped resource '${kind}/${name}' is not allowed`);
 }
 
 const denylisted = ["env", "expandenv"];
+
+// Marks a map that is a Go map[string]string (labels in a Go-built context): `index` of a
+// missing key gives "" there, where a decoded-JSON map gives nil.
+const stringMapMark: unique symbol = Symbol("map[string]string");
+
+/** The same entries, marked as a Go map[string]string. */
+export function goStringMap(entries: Record<string, string>): Record<string, Value> {
+  const map: Record<string, Value> = { ...entries };
+  Object.defineProperty(map, stringMapMark, { value: true, enumerable: false });
+  return map;
+}
+
+function isStringMap(object: object): boolean {
+  return Object.hasOwn(object, stringMapMark);
+}
 
 function fn(
   params: TemplateFunction["params"],
@@ -707,7 +758,8 @@ function builtins(): FunctionMap {
             if (typeof index !== "string")
               throw new Error(`value has type ${valueTypeName(index)}; should be string`);
             const object = current as Record<string, Value>;
-            current = Object.hasOwn(object, index) ? object[index]! : null;
+            if (Object.hasOwn(object, index)) current = object[index]!;
+            else current = isStringMap(object) ? "" : null;
           } else {
             throw new Error(`can't index item of type ${valueTypeName(current)}`);
           }
@@ -766,7 +818,9 @@ function notFound(resource: string, group: string, name: string): string {
 const missingApiResource = "one or more API resources are not installed on the API server";
 
 function clusterFunctions(env: TemplateEnvironment): FunctionMap {
-  const { reader } = env;
+  const { reader, lookupRestriction: restriction, protect } = env;
+  // A restricted lookup without a namespace reads the restriction's namespace.
+  const namespaceMissing = (namespace: Value) => namespace === "" && !restriction;
   const getOrList = (
     apiVersion: string,
     kind: string,
@@ -775,6 +829,12 @@ function clusterFunctions(env: TemplateEnvironment): FunctionMap {
     selectors: string[] = [],
   ) => {
     if (!apiVersion || !kind) throw new Error("the apiVersion and kind are required");
+    let target = namespace;
+    if (restriction) {
+      if (target === "") target = restriction.namespace;
+      else if (target !== restriction.namespace)
+        throw new Error(`the namespace argument is restricted to ${restriction.namespace}`);
+    }
     const mapping = reader.resolveKind(apiVersion, kind);
     let matcher = (_labels: Record<string, string>) => true;
     const selectorText = selectors.join(",");
@@ -787,7 +847,13 @@ function clusterFunctions(env: TemplateEnvironment): FunctionMap {
       }
     }
     if (!mapping) throw new Error(missingApiResource);
-    const ns = mapping.namespaced ? namespace : "";
+    if (
+      restriction &&
+      !mapping.namespaced &&
+      !onAllowList(restriction.clusterScopedAllowList, { group: mapping.group, kind, name })
+    )
+      throw clusterScopedRestricted(kind, name);
+    const ns = mapping.namespaced ? target : "";
     if (name === "") {
       const items = reader
         .list(mapping, mapping.namespaced && ns !== "" ? ns : undefined, selectorText || undefined)
@@ -814,6 +880,15 @@ function clusterFunctions(env: TemplateEnvironment): FunctionMap {
     return result.found ? result.value : {};
   };
   const claim = (name: string) => {
+    if (
+      restriction &&
+      !onAllowList(restriction.clusterScopedAllowList, {
+        group: "cluster.open-cluster-management.io",
+        kind: "ClusterClaim",
+        name,
+      })
+    )
+      throw clusterScopedRestricted("ClusterClaim", name);
     const mapping = reader.resolveKind("cluster.open-cluster-management.io/v1alpha1", "ClusterClaim");
     if (!mapping) return { error: `failed to get the cluster claim ${name}: ${missingApiResource}` };
     const object = reader.get(mapping, "", name);
@@ -824,6 +899,22 @@ function clusterFunctions(env: TemplateEnvironment): FunctionMap {
     const spec = object.spec;
     if (!isObject(spec)) return { error: `unexpected cluster claim format: ${name}` };
     return { value: typeof spec.value === "string" ? spec.value : "" };
+  };
+  // A named Secret or ConfigMap; every failure (not found, a refused lookup) is prefixed.
+  const getNamed = (kind: "Secret" | "ConfigMap", namespace: string, name: string): Value => {
+    const prefix =
+      kind === "Secret"
+        ? `failed to get the secret ${name} from ${namespace}`
+        : `failed getting the ConfigMap ${name} from ${namespace}`;
+    let result: ReturnType<typeof getOrList>;
+    try {
+      result = getOrList("v1", kind, namespace, name);
+    } catch (error) {
+      if (error instanceof ReadPending || !(error instanceof Error)) throw error;
+      throw new Error(`${prefix}: ${error.message}`, { cause: error });
+    }
+    if (!result.found) throw new Error(`${prefix}: ${result.error}`);
+    return result.value;
   };
   const nodesWithRoles = (roles: Value[]): ClusterObject[] => {
     const searchRoles = roles
@@ -844,45 +935,29 @@ function clusterFunctions(env: TemplateEnvironment): FunctionMap {
   return {
     lookup: fn(["string", "string", "string", "string"], lookup, "string"),
     fromSecret: fn(["string", "string", "string"], (namespace, name, key) => {
-      if (name === "" || namespace === "" || key === "")
+      if (name === "" || namespaceMissing(namespace) || key === "")
         throw new Error("the input is invalid: namespace, name, and key must be specified");
-      const result = getOrList("v1", "Secret", namespace as string, name as string);
-      if (!result.found)
-        throw new Error(
-          `failed to get the secret ${name as string} from ${namespace as string}: ${result.error}`,
-        );
-      return dataOf(result.value, key as string);
+      const value = dataOf(getNamed("Secret", namespace as string, name as string), key as string);
+      return protect ? protect(value) : value;
     }),
     copySecretData: fn(["string", "string"], (namespace, name) => {
-      if (name === "" || namespace === "")
+      if (name === "" || namespaceMissing(namespace))
         throw new Error("the input is invalid: namespace and name must be specified");
-      const result = getOrList("v1", "Secret", namespace as string, name as string);
-      if (!result.found)
-        throw new Error(
-          `failed to get the secret ${name as string} from ${namespace as string}: ${result.error}`,
-        );
-      const data = (result.value as ClusterObject).data;
-      return goJson(isObject(data) ? data : null);
+      const data = (getNamed("Secret", namespace as string, name as string) as ClusterObject).data;
+      if (!protect || !isObject(data)) return goJson(isObject(data) ? data : null);
+      const protectedData: Record<string, Json> = {};
+      for (const [key, value] of Object.entries(data)) protectedData[key] = protect(str(value));
+      return goJson(protectedData);
     }),
     fromConfigMap: fn(["string", "string", "string"], (namespace, name, key) => {
-      if (name === "" || namespace === "" || key === "")
+      if (name === "" || namespaceMissing(namespace) || key === "")
         throw new Error("the input is invalid: namespace, name, and key must be specified");
-      const result = getOrList("v1", "ConfigMap", namespace as string, name as string);
-      if (!result.found)
-        throw new Error(
-          `failed getting the ConfigMap ${name as string} from ${namespace as string}: ${result.error}`,
-        );
-      return dataOf(result.value, key as string);
+      return dataOf(getNamed("ConfigMap", namespace as string, name as string), key as string);
     }),
     copyConfigMapData: fn(["string", "string"], (namespace, name) => {
-      if (name === "" || namespace === "")
+      if (name === "" || namespaceMissing(namespace))
         throw new Error("the input is invalid: namespace and name must be specified");
-      const result = getOrList("v1", "ConfigMap", namespace as string, name as string);
-      if (!result.found)
-        throw new Error(
-          `failed getting the ConfigMap ${name as string} from ${namespace as string}: ${result.error}`,
-        );
-      const data = (result.value as ClusterObject).data;
+      const data = (getNamed("ConfigMap", namespace as string, name as string) as ClusterObject).data;
       return goJson(isObject(data) ? data : null);
     }),
     fromClusterClaim: fn(["string"], (name) => {
@@ -899,7 +974,9 @@ function clusterFunctions(env: TemplateEnvironment): FunctionMap {
   };
 }
 
-function conversionFunctions(): FunctionMap {
+function conversionFunctions(env: TemplateEnvironment): FunctionMap {
+  const { protect } = env;
+  const additionalIndentation = env.additionalIndentation ?? 0;
   const fromYaml = (text: Value): Value => {
     try {
       return parseYamlV3(text as string);
@@ -917,7 +994,7 @@ function conversionFunctions(): FunctionMap {
       throw new Error("an unexpected error occurred where autoindent could not be processed");
     }),
     indent: fn(["int", "string"], (spaces, text) => {
-      const pad = " ".repeat(Math.max(0, spaces as number));
+      const pad = " ".repeat(Math.max(0, (spaces as number) + additionalIndentation));
       return `\n${pad}${(text as string).replaceAll("\n", `\n${pad}`)}`.trim();
     }),
     atoi: fn(["string"], (text) => parseGoInt(text as string) ?? 0),
@@ -954,8 +1031,9 @@ function conversionFunctions(): FunctionMap {
     fromYaml: fn(["string"], fromYaml),
     toYAML: fn(["any"], toYaml),
     toYaml: fn(["any"], toYaml),
-    protect: fn(["string"], () => {
-      throw new Error("the protect template function is not enabled in this mode");
+    protect: fn(["string"], (text) => {
+      if (!protect) throw new Error("the protect template function is not enabled in this mode");
+      return protect(text as string);
     }),
   };
 }
@@ -965,7 +1043,7 @@ export function templateFunctions(env: TemplateEnvironment, custom: FunctionMap 
   const funcs: FunctionMap = {
     ...builtins(),
     ...sprigFunctions(),
-    ...conversionFunctions(),
+    ...conversionFunctions(env),
     ...clusterFunctions(env),
     ...custom,
   };

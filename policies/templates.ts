@@ -29,20 +29,46 @@ export function hasTemplate(text: string): boolean {
   return text.includes(templateStart) || text.includes(encryptedPrefix);
 }
 
-const dataTypePattern =
-  /:\s+(?:[|>]-?\s+)?(?:'?\s*)(\{\{-?(?:.*\|\s*(?:toInt|toBool|toLiteral)|(?:.*(?:copyConfigMapData|copySecretData))).*\}\})(?:\s*'?)/g;
-const autoindentPattern = /( *)(?:'|")?(\{\{.*\| *autoindent *-?\}\})/g;
-
-/** Removes the quotes YAML put around values that must keep their own type. */
-export function processForDataTypes(text: string): string {
-  return text.replace(dataTypePattern, ": $1");
+/** The marks around a template action. */
+export interface Delimiters {
+  start: string;
+  end: string;
 }
 
-/** Turns `autoindent` into `indent N`, N being the spaces before the template. */
-export function processForAutoIndent(text: string): string {
+export const defaultDelimiters: Delimiters = { start: "{{", end: "}}" };
+
+function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+}
+
+function dataTypePattern({ start, end }: Delimiters): RegExp {
+  return new RegExp(
+    `:\\s+(?:[|>]-?\\s+)?(?:'?\\s*)(${escapeRegExp(start)}-?(?:.*\\|\\s*(?:toInt|toBool|toLiteral)|(?:.*(?:copyConfigMapData|copySecretData))).*${escapeRegExp(end)})(?:\\s*'?)`,
+    "g",
+  );
+}
+
+function autoindentPattern({ start, end }: Delimiters): RegExp {
+  return new RegExp(`( *)(?:'|")?(${escapeRegExp(start)}.*\\| *autoindent *-?${escapeRegExp(end)})`, "g");
+}
+
+/** Removes the quotes YAML put around values that must keep their own type. */
+export function processForDataTypes(text: string, delimiters: Delimiters = defaultDelimiters): string {
+  return text.replace(dataTypePattern(delimiters), ": $1");
+}
+
+/**
+ * Turns `autoindent` into `indent N`, N being the spaces before the template less the
+ * additional indentation `indent` adds back.
+ */
+export function processForAutoIndent(
+  text: string,
+  delimiters: Delimiters = defaultDelimiters,
+  additionalIndentation = 0,
+): string {
   let processed = text;
-  for (const match of text.matchAll(autoindentPattern)) {
-    const spaces = match[1]!.length;
+  for (const match of text.matchAll(autoindentPattern(delimiters))) {
+    const spaces = match[1]!.length - additionalIndentation;
     const template = match[2]!;
     processed = processed.replace(template, template.replace("autoindent", `indent ${spaces}`));
   }
@@ -57,18 +83,22 @@ export interface ResolveInput {
   context?: Value;
   environment: TemplateEnvironment;
   custom?: FunctionMap;
+  /** Action delimiters; OCM's hub templates use `{{hub` and `hub}}`. */
+  delimiters?: Delimiters;
 }
 
 /** Resolves templates and returns the resulting value; throws TemplateResolutionError. */
 export function resolveTemplate(input: ResolveInput): Json {
   const raw = input.yaml ?? goJson(input.definition ?? null);
   let text = input.yaml ?? toYamlV3(input.definition ?? null);
-  text = processForDataTypes(text);
-  if (text.includes("autoindent")) text = processForAutoIndent(text);
+  const delimiters = input.delimiters ?? defaultDelimiters;
+  text = processForDataTypes(text, delimiters);
+  if (text.includes("autoindent"))
+    text = processForAutoIndent(text, delimiters, input.environment.additionalIndentation);
   const funcs = templateFunctions(input.environment, input.custom);
   let output: string;
   try {
-    const tree = parseTemplate(text, (name) => Object.hasOwn(funcs, name));
+    const tree = parseTemplate(text, (name) => Object.hasOwn(funcs, name), delimiters.start, delimiters.end);
     output = executeTemplate(tree, funcs, input.context ?? emptyContext);
   } catch (error) {
     if (error instanceof ReadPending) throw error;

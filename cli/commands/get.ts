@@ -1,9 +1,11 @@
-// `bosun get token`, `bosun get clusters`, `bosun get works` and `bosun get replicasets`.
+// `bosun get token`, `bosun get clusters`, `bosun get works`, `bosun get replicasets` and
+// `bosun get policies`.
 import type { Command } from "commander";
 import { stringify } from "yaml";
 import {
   BosunWorkLabels,
   Labels,
+  PolicyLabels,
   ManagedClusterConditions,
   ManifestWorkConditions,
   ManifestWorkReplicaSetConditions,
@@ -11,6 +13,7 @@ import {
 } from "../../api/constants.ts";
 import type { ManagedCluster } from "../../api/types/cluster.ts";
 import type { KubeObject } from "../../api/types/meta.ts";
+import type { Policy } from "../../api/types/policy.ts";
 import type { ManifestWork, ManifestWorkReplicaSet } from "../../api/types/work.ts";
 import { hubEndpointOf } from "../../controllers/registration/bootstrap.ts";
 import { findCondition } from "../../runtime/conditions.ts";
@@ -136,6 +139,43 @@ export function replicaSetsTable(replicaSets: ManifestWorkReplicaSet[]): string 
   );
 }
 
+/** An age as kubectl prints it: "45s", "3m20s", "5h", "2d3h", "400d", "3y20d". */
+export function humanAge(createdMs: number, nowMs: number): string {
+  const seconds = Math.floor((nowMs - createdMs) / 1000);
+  if (Number.isNaN(seconds)) return "<unknown>";
+  if (seconds < -1) return "<invalid>";
+  if (seconds < 0) return "0s";
+  if (seconds < 120) return `${seconds}s`;
+  const minutes = Math.floor(seconds / 60);
+  const withRest = (whole: number, unit: string, rest: number, restUnit: string) =>
+    rest === 0 ? `${whole}${unit}` : `${whole}${unit}${rest}${restUnit}`;
+  if (minutes < 10) return withRest(minutes, "m", seconds % 60, "s");
+  if (minutes < 180) return `${minutes}m`;
+  const hours = Math.floor(minutes / 60);
+  if (hours < 8) return withRest(hours, "h", minutes % 60, "m");
+  if (hours < 48) return `${hours}h`;
+  const days = Math.floor(hours / 24);
+  if (hours < 24 * 8) return withRest(days, "d", hours % 24, "h");
+  if (hours < 24 * 365 * 2) return `${days}d`;
+  const years = Math.floor(days / 365);
+  if (hours < 24 * 365 * 8) return withRest(years, "y", days % 365, "d");
+  return `${years}y`;
+}
+
+/** Policies with OCM's print columns: remediation action, compliance state and age. */
+export function policiesTable(policies: Policy[], nowMs: number): string {
+  const rows = policies.map((policy) => [
+    policy.metadata.namespace ?? "",
+    policy.metadata.name ?? "",
+    policy.spec?.remediationAction ?? "",
+    policy.status?.compliant ?? "",
+    policy.metadata.creationTimestamp
+      ? humanAge(Date.parse(policy.metadata.creationTimestamp), nowMs)
+      : "<unknown>",
+  ]);
+  return formatTable(["NAMESPACE", "NAME", "REMEDIATION ACTION", "COMPLIANCE STATE", "AGE"], rows);
+}
+
 /** Prints a list as kubectl does: a table, or a v1 List in YAML or JSON without managedFields. */
 function printList<T extends KubeObject>(
   items: T[],
@@ -236,6 +276,35 @@ export function registerGet(program: Command): void {
           { namespace: flags.namespace },
         );
         printList(items, flags.output, replicaSetsTable, "No ManifestWorkReplicaSets found.");
+      } finally {
+        client.close();
+      }
+    });
+  addKubeFlags(
+    get
+      .command("policies")
+      .aliases(["policy", "plc"])
+      .description("list root Policies (and, with --replicas, the replicated ones)"),
+    "the hub",
+  )
+    .option("-n, --namespace <namespace>", "only this namespace (default: default)")
+    .option("-A, --all-namespaces", "every namespace")
+    .option("--replicas", "include the replicated Policies in the cluster namespaces")
+    .option("-o, --output <format>", "table, yaml or json", "table")
+    .action(async function (
+      this: Command,
+      flags: KubeFlags & { output: string; namespace?: string; allNamespaces?: boolean; replicas?: boolean },
+    ) {
+      if (flags.allNamespaces && flags.namespace !== undefined)
+        this.error("error: give -n or -A, not both", { exitCode: 2, code: "bosun.usage" });
+      const client = await clientFromFlags(flags);
+      try {
+        const { items } = await client.listAll<Policy>(Resources.Policy.apiVersion, Resources.Policy.kind, {
+          namespace: flags.allNamespaces ? undefined : (flags.namespace ?? "default"),
+          ...(flags.replicas ? {} : { labelSelector: `!${PolicyLabels.rootPolicy}` }),
+        });
+        const now = Date.now();
+        printList(items, flags.output, (policies) => policiesTable(policies, now), "No Policies found.");
       } finally {
         client.close();
       }

@@ -1,0 +1,63 @@
+// How governance objects point at each other, as index keys: a binding at its subjects and
+// its placement, a PolicySet at its members, a replicated Policy at its root.
+import { Groups, Labels, PolicyLabels, Resources } from "../../api/constants.ts";
+import type { PlacementDecision } from "../../api/types/placement.ts";
+import type { PlacementBinding, Policy, PolicySet } from "../../api/types/policy.ts";
+import type { Informer } from "../../runtime/informer.ts";
+import type { KubeObject } from "../../runtime/kube/types.ts";
+
+/** A root Policy has no root-policy label; a replicated one carries its root's `<ns>.<name>`. */
+export function isReplicatedPolicy(policy: KubeObject): boolean {
+  return policy.metadata.labels?.[PolicyLabels.rootPolicy] !== undefined;
+}
+
+/** `Policy:<ns>/<name>` and `PolicySet:<ns>/<name>` for each subject of a binding. */
+export function bindingSubjectKeys(binding: PlacementBinding): string[] {
+  const namespace = binding.metadata.namespace ?? "";
+  const subjects = Array.isArray(binding.subjects) ? binding.subjects : [];
+  return subjects
+    .filter((subject) => subject?.apiGroup === Groups.policy && typeof subject.name === "string")
+    .map((subject) => `${subject.kind}:${namespace}/${subject.name}`);
+}
+
+/** `<ns>/<placement>` of a binding's placementRef. */
+export function bindingPlacementKeys(binding: PlacementBinding): string[] {
+  const name = binding.placementRef?.name;
+  return typeof name === "string" ? [`${binding.metadata.namespace ?? ""}/${name}`] : [];
+}
+
+/** `<ns>/<policy>` for each member of a PolicySet. */
+export function policySetMemberKeys(set: PolicySet): string[] {
+  const namespace = set.metadata.namespace ?? "";
+  const policies = Array.isArray(set.spec?.policies) ? set.spec.policies : [];
+  return policies.filter((name) => typeof name === "string").map((name) => `${namespace}/${name}`);
+}
+
+/** The root policy key `<ns>/<name>` of a replicated Policy from its root-policy label. */
+export function rootKeyOf(replica: Pick<Policy, "metadata"> | KubeObject): string | undefined {
+  const value = replica.metadata.labels?.[PolicyLabels.rootPolicy];
+  if (value === undefined) return undefined;
+  // A namespace is a DNS label, so the first dot ends it; the name may hold dots.
+  const dot = value.indexOf(".");
+  if (dot <= 0 || dot === value.length - 1) return undefined;
+  return `${value.slice(0, dot)}/${value.slice(dot + 1)}`;
+}
+
+/** The clusters a binding's Placement decides; undefined when it names no existing Placement. */
+export function decidedClusters(
+  binding: PlacementBinding,
+  placements: Informer<KubeObject>,
+  decisions: Informer<PlacementDecision>,
+): string[] | undefined {
+  const ref = binding.placementRef;
+  if (ref?.kind !== Resources.Placement.kind || ref.apiGroup !== Resources.Placement.group) return undefined;
+  const namespace = binding.metadata.namespace ?? "";
+  if (!placements.get(`${namespace}/${ref.name}`)) return undefined;
+  const clusters = new Set<string>();
+  for (const decision of decisions.byLabel(Labels.placement, ref.name)) {
+    if (decision.metadata.namespace !== namespace) continue;
+    for (const entry of decision.status?.decisions ?? [])
+      if (entry.clusterName) clusters.add(entry.clusterName);
+  }
+  return [...clusters];
+}
