@@ -63,37 +63,40 @@ describe("label keys and values", () => {
 describe("requirements are validated as labels.NewRequirement does", () => {
   const cases: [string, Operator, string[], string | undefined][] = [
     ["a", "in", ["x"], undefined],
-    [
-      "a",
-      "in",
-      [],
-      "values: Invalid value: []string(nil): for 'in', 'notin' operators, values set can't be empty",
-    ],
-    [
-      "a",
-      "notin",
-      [],
-      "values: Invalid value: []string(nil): for 'in', 'notin' operators, values set can't be empty",
-    ],
+    ["a", "in", [], "values: Invalid value: null: for 'in', 'notin' operators, values set can't be empty"],
+    ["a", "notin", [], "values: Invalid value: null: for 'in', 'notin' operators, values set can't be empty"],
     [
       "a",
       "exists",
       ["x"],
-      'values: Invalid value: []string{"x"}: values set must be empty for exists and does not exist',
+      'values: Invalid value: ["x"]: values set must be empty for exists and does not exist',
     ],
     ["a", "!", [], undefined],
     [
       "a",
       "=",
       ["x", "y"],
-      'values: Invalid value: []string{"x", "y"}: exact-match compatibility requires one single value',
+      'values: Invalid value: ["x","y"]: exact-match compatibility requires one single value',
     ],
     ["a", "gt", ["1"], undefined],
     [
       "a",
       "lt",
       ["x"],
-      "values: Invalid value: []string{\"x\"}: for 'Gt', 'Lt' operators, exactly one value is required",
+      "values[0]: Invalid value: \"x\": for 'Gt', 'Lt' operators, the value must be an integer",
+    ],
+    [
+      "a",
+      "gt",
+      ["1", "2"],
+      "values: Invalid value: [\"1\",\"2\"]: for 'Gt', 'Lt' operators, exactly one value is required",
+    ],
+    // Go's json.Marshal escapes HTML characters in the bad value
+    [
+      "a",
+      "exists",
+      ["<&>"],
+      `[values: Invalid value: ["\\u003c\\u0026\\u003e"]: values set must be empty for exists and does not exist, values[0]: Invalid value: "<&>": ${valueRegex}]`,
     ],
     ["a", "in", ["x", "not ok"], `values[1]: Invalid value: "not ok": ${valueRegex}`],
     ["bad key!", "exists", [], `key: Invalid value: "bad key!": ${nameRegex}`],
@@ -102,7 +105,7 @@ describe("requirements are validated as labels.NewRequirement does", () => {
       "-bad",
       "in",
       [],
-      `[key: Invalid value: "-bad": ${nameRegex}, values: Invalid value: []string(nil): for 'in', 'notin' operators, values set can't be empty]`,
+      `[key: Invalid value: "-bad": ${nameRegex}, values: Invalid value: null: for 'in', 'notin' operators, values set can't be empty]`,
     ],
   ];
   for (const [key, operator, values, message] of cases) {
@@ -207,7 +210,7 @@ describe("compileLabelSelector follows LabelSelectorAsSelector", () => {
         ],
       },
       "matchExpressions[1]",
-      'values: Invalid value: []string{"x"}: values set must be empty for exists and does not exist',
+      'values: Invalid value: ["x"]: values set must be empty for exists and does not exist',
       "values",
     ],
   ];
@@ -286,11 +289,11 @@ describe("the string form", () => {
     ["(", "unable to parse requirement: found '(', expected: identifier"],
     [
       "a in ()",
-      "unable to parse requirement: values: Invalid value: []string(nil): for 'in', 'notin' operators, values set can't be empty",
+      "unable to parse requirement: values: Invalid value: null: for 'in', 'notin' operators, values set can't be empty",
     ],
     [
       "a>x",
-      "unable to parse requirement: values: Invalid value: []string{\"x\"}: for 'Gt', 'Lt' operators, exactly one value is required",
+      "unable to parse requirement: values[0]: Invalid value: \"x\": for 'Gt', 'Lt' operators, the value must be an integer",
     ],
     ["a-=b", `unable to parse requirement: key: Invalid value: "a-": ${nameRegex}`],
   ];

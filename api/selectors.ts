@@ -25,6 +25,9 @@ export const valuesRules = {
   integer: "for 'Gt', 'Lt' operators, exactly one value is required",
 } as const;
 
+/** Why one value of a Gt or Lt requirement is refused. */
+export const integerValueRule = "for 'Gt', 'Lt' operators, the value must be an integer";
+
 export type ValuesRule = keyof typeof valuesRules;
 
 /** One thing wrong with a requirement, in the order Kubernetes finds them. */
@@ -102,7 +105,14 @@ export function labelValueErrors(value: string): string[] {
 
 // Requirements ----------------------------------------------------------------------------------
 
-const integerPattern = /^-?\d+$/;
+const integerPattern = /^[+-]?\d+$/;
+
+/** Go's strconv.ParseInt(value, 10, 64) succeeds. */
+function isInt64(value: string): boolean {
+  if (!integerPattern.test(value)) return false;
+  const parsed = BigInt(value);
+  return parsed >= -(2n ** 63n) && parsed < 2n ** 63n;
+}
 
 /** labels.NewRequirement's checks; empty when the requirement is valid. */
 export function requirementProblems(requirement: Requirement): RequirementProblem[] {
@@ -127,10 +137,15 @@ export function requirementProblems(requirement: Requirement): RequirementProble
       break;
     case "gt":
     case "lt":
-      if (values.length !== 1 || !integerPattern.test(values[0] ?? "")) rule = "integer";
+      if (values.length !== 1) rule = "integer";
       break;
   }
   if (rule) problems.push({ kind: "values", rule, values });
+  if (requirement.operator === "gt" || requirement.operator === "lt") {
+    values.forEach((value, index) => {
+      if (!isInt64(value)) problems.push({ kind: "value", index, value, details: [integerValueRule] });
+    });
+  }
   values.forEach((value, index) => {
     const details = labelValueErrors(value);
     if (details.length > 0) problems.push({ kind: "value", index, value, details });
@@ -138,10 +153,16 @@ export function requirementProblems(requirement: Requirement): RequirementProble
   return problems;
 }
 
-/** Go's %#v of a []string, as field errors print bad values. */
-function goStringSlice(values: readonly string[]): string {
-  if (values.length === 0) return "[]string(nil)";
-  return `[]string{${values.map((value) => JSON.stringify(value)).join(", ")}}`;
+/**
+ * A []string bad value as field errors print it: Go's json.Marshal, so the empty (nil) list
+ * LabelSelectorAsSelector passes is `null`, and <, > and & are escaped.
+ */
+function goJsonStrings(values: readonly string[]): string {
+  if (values.length === 0) return "null";
+  return JSON.stringify(values).replace(
+    /[<>&\u2028\u2029]/g,
+    (char) => `\\u${char.charCodeAt(0).toString(16).padStart(4, "0")}`,
+  );
 }
 
 /** The problems as Kubernetes reports them: field errors, aggregated. */
@@ -151,7 +172,7 @@ export function requirementMessage(problems: readonly RequirementProblem[]): str
       case "key":
         return `key: Invalid value: ${JSON.stringify(problem.key)}: ${problem.details.join("; ")}`;
       case "values":
-        return `values: Invalid value: ${goStringSlice(problem.values)}: ${valuesRules[problem.rule]}`;
+        return `values: Invalid value: ${goJsonStrings(problem.values)}: ${valuesRules[problem.rule]}`;
       case "value":
         return `values[${problem.index}]: Invalid value: ${JSON.stringify(problem.value)}: ${problem.details.join("; ")}`;
     }

@@ -1,7 +1,8 @@
 // The agent of a managed cluster: joins the hub (or reuses its stored certificate), then
-// reports the cluster's status, renews its lease and applies the cluster's ManifestWorks with
-// its own identity, rotating its certificate before it runs out. Runs until the signal aborts;
-// usable in-process and from `bosun agent`.
+// reports the cluster's status, renews its lease, applies the cluster's ManifestWorks with its
+// own identity and evaluates (and enforces) the ConfigurationPolicies they deliver, rotating
+// its certificate before it runs out. Runs until the signal aborts; usable in-process and from
+// `bosun agent`.
 import type { Logger } from "pino";
 import { Registry } from "prom-client";
 import type { Clock } from "../runtime/clock.ts";
@@ -17,6 +18,7 @@ import {
   type JoinOptions,
   type SecretLocation,
 } from "./bootstrap/join.ts";
+import { PolicyAgent } from "./policy/controller.ts";
 import { ClusterStatusAgent } from "./status/controller.ts";
 import { WorkAgent } from "./work/controller.ts";
 import { backoffMs } from "../runtime/backoff.ts";
@@ -55,6 +57,8 @@ export interface AgentOptions extends SecretLocation {
   workAgent?: boolean;
   /** Full resync of every ManifestWork without events (stretched by up to 10%). Default 4 min. */
   workResyncMs?: number;
+  /** Runs the policy agent, which evaluates the cluster namespace's ConfigurationPolicies. Default true. */
+  policyAgent?: boolean;
   /** How often the client configs of the ManagedCluster are checked. Default 60 min. */
   registrationResyncMs?: number;
   random?: () => number;
@@ -116,7 +120,7 @@ interface SessionDependencies {
 }
 
 /**
- * Runs the status and work agents with one certificate until that certificate has been rotated or has
+ * Runs the status, work and policy agents with one certificate until that certificate has been rotated or has
  * expired (then the caller joins again), or the agent is stopped.
  */
 async function runWithCertificate(
@@ -154,8 +158,20 @@ async function runWithCertificate(
           resyncMs: options.workResyncMs,
           random,
         });
+  const policy =
+    options.policyAgent === false
+      ? undefined
+      : new PolicyAgent({
+          managedClient: options.managedClient,
+          clusterName: connection.clusterName,
+          clock,
+          logger,
+          registry: dependencies.registry,
+          random,
+        });
   status.start();
   work?.start();
+  policy?.start();
   options.onPhase?.("running", connection);
   const registrationLoop = keepRegistration(connection, options, dependencies, session);
   try {
@@ -194,6 +210,7 @@ async function runWithCertificate(
   } finally {
     sessionOver.abort(new Error("certificate session over"));
     await registrationLoop;
+    await policy?.stop();
     await work?.stop();
     await status.stop();
     connection.client.close();

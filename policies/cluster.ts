@@ -15,18 +15,34 @@ export interface NamespaceInfo {
   terminating: boolean;
 }
 
+/** An API server's refusal. */
+export interface ApiFailure {
+  /** HTTP status, e.g. 422 for Invalid. */
+  status: number;
+  /** metav1.Status reason: Invalid, BadRequest, NotFound, Conflict, ... */
+  reason: string;
+  message: string;
+}
+
 /** The answer of a server-side dry run (update or create). */
-export type DryRunOutcome =
-  | { object: ClusterObject }
-  | {
-      error: {
-        /** HTTP status, e.g. 422 for Invalid. */
-        status: number;
-        /** metav1.Status reason: Invalid, BadRequest, NotFound, Conflict, ... */
-        reason: string;
-        message: string;
-      };
-    };
+export type DryRunOutcome = { object: ClusterObject } | { error: ApiFailure };
+
+/** One write enforcement makes. */
+export type WriteRequest =
+  | { op: "create" | "update"; mapping: KindMapping; object: ClusterObject }
+  /** Deletes the object `object` names, waits until it is gone, then creates `object`. */
+  | { op: "recreate"; mapping: KindMapping; object: ClusterObject }
+  /** `uid`, when given, is a precondition: an object of that name but another UID is kept. */
+  | { op: "delete"; mapping: KindMapping; namespace: string; name: string; uid?: string };
+
+export type WriteOutcome =
+  /** Done; for creates, updates and recreates the object as the server returned it. */
+  | { result: "written"; object?: ClusterObject }
+  /** A delete the server accepted while finalizers still hold the object. */
+  | { result: "deleting" }
+  | { result: "refused"; error: ApiFailure }
+  /** A recreate whose delete did not finish in time; nothing was created. */
+  | { result: "timedOut" };
 
 export interface ClusterReader {
   /** Maps apiVersion/kind to its resource; undefined when the cluster does not serve it. */
@@ -43,6 +59,18 @@ export interface ClusterReader {
   dryRunUpdate?(mapping: KindMapping, object: ClusterObject): DryRunOutcome;
   /** A server-side dry-run create; absent offline. */
   dryRunCreate?(mapping: KindMapping, object: ClusterObject): DryRunOutcome;
+  /**
+   * Carries out an enforcement write. Absent for a dry run: the engine then reports the
+   * cluster as it is and lists, as changes, what enforcement would do.
+   */
+  write?(request: WriteRequest): WriteOutcome;
+}
+
+/** A reader that asks for what it lacks with ReadPending and loads it when told to. */
+export interface LoadingClusterReader extends ClusterReader {
+  load(request: PendingRead): Promise<void>;
+  /** Loads made so far (reads and writes sent). */
+  readonly reads: number;
 }
 
 /**
@@ -63,7 +91,8 @@ export type PendingRead =
   | { op: "get"; mapping: KindMapping; namespace: string; name: string }
   | { op: "list"; mapping: KindMapping; namespace: string | undefined; labelSelector?: string }
   | { op: "namespaces" }
-  | { op: "dryRunUpdate" | "dryRunCreate"; mapping: KindMapping; object: ClusterObject };
+  | { op: "dryRunUpdate" | "dryRunCreate"; mapping: KindMapping; object: ClusterObject }
+  | { op: "write"; request: WriteRequest };
 
 export const namespaceNameLabel = "kubernetes.io/metadata.name";
 
@@ -179,6 +208,16 @@ export class MemoryCluster implements ClusterReader {
     this.#store(group, kind, namespace, name, object);
   }
 
+  /** Removes an object; false when there was none. */
+  remove(mapping: KindMapping, namespace: string, name: string): boolean {
+    const byName = this.#objects
+      .get(groupKind(mapping.group, mapping.kind))
+      ?.get(mapping.namespaced ? namespace : "");
+    if (!byName?.delete(name)) return false;
+    if (mapping.group === "" && mapping.kind === "Namespace") this.#namespaces.delete(name);
+    return true;
+  }
+
   resolveKind(apiVersion: string, kind: string): KindMapping | undefined {
     return this.#kinds.get(`${apiVersion}|${kind}`);
   }
@@ -207,4 +246,109 @@ export class MemoryCluster implements ClusterReader {
   namespaces(): NamespaceInfo[] {
     return [...this.#namespaces.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   }
+}
+
+export interface WritableMemoryClusterOptions {
+  /** Refuses a write as an API server would (admission, RBAC, validation); undefined takes it. */
+  refuse?: (request: WriteRequest) => ApiFailure | undefined;
+}
+
+function resourceName(mapping: KindMapping): string {
+  return mapping.group ? `${mapping.resource}.${mapping.group}` : mapping.resource;
+}
+
+/**
+ * A MemoryCluster that takes enforcement's writes the way an API server does: a create gets a
+ * UID and is refused when the object exists or its namespace does not; a delete of an object
+ * with finalizers only marks it deleted, so a recreate of it times out.
+ */
+export class WritableMemoryCluster extends MemoryCluster {
+  readonly #refuse: (request: WriteRequest) => ApiFailure | undefined;
+  #uids = 0;
+  /** Every write taken or refused, in order. */
+  readonly writes: WriteRequest[] = [];
+
+  constructor(objects: readonly ClusterObject[] = [], options: WritableMemoryClusterOptions = {}) {
+    super(objects);
+    this.#refuse = options.refuse ?? (() => undefined);
+  }
+
+  write(request: WriteRequest): WriteOutcome {
+    this.writes.push(request);
+    const refused = this.#refuse(request);
+    if (refused) return { result: "refused", error: refused };
+    const { mapping } = request;
+    const namespace = (object: ClusterObject) => (mapping.namespaced ? namespaceOf(object) : "");
+    switch (request.op) {
+      case "create":
+        return this.#create(mapping, request.object);
+      case "update": {
+        const name = nameOf(request.object);
+        if (!this.get(mapping, namespace(request.object), name))
+          return { result: "refused", error: notFound(mapping, name) };
+        this.add(structuredClone(request.object));
+        return { result: "written", object: request.object };
+      }
+      case "recreate": {
+        const existing = this.get(mapping, namespace(request.object), nameOf(request.object));
+        if (existing && this.#delete(mapping, existing) === "deleting") return { result: "timedOut" };
+        return this.#create(mapping, request.object);
+      }
+      case "delete": {
+        const existing = this.get(mapping, mapping.namespaced ? request.namespace : "", request.name);
+        if (!existing) return { result: "written" };
+        if (request.uid !== undefined && metadataOf(existing).uid !== request.uid) {
+          return {
+            result: "refused",
+            error: {
+              status: 409,
+              reason: "Conflict",
+              message: `Precondition failed: UID in precondition: ${request.uid}, UID in object meta: ${typeof metadataOf(existing).uid === "string" ? (metadataOf(existing).uid as string) : ""}`,
+            },
+          };
+        }
+        return { result: this.#delete(mapping, existing) };
+      }
+    }
+  }
+
+  #create(mapping: KindMapping, object: ClusterObject): WriteOutcome {
+    const name = nameOf(object);
+    const namespace = mapping.namespaced ? namespaceOf(object) : "";
+    if (namespace && !this.namespaces().some((info) => info.name === namespace)) {
+      return {
+        result: "refused",
+        error: { status: 404, reason: "NotFound", message: `namespaces "${namespace}" not found` },
+      };
+    }
+    if (this.get(mapping, namespace, name)) {
+      return {
+        result: "refused",
+        error: {
+          status: 409,
+          reason: "AlreadyExists",
+          message: `${resourceName(mapping)} "${name}" already exists`,
+        },
+      };
+    }
+    const created = structuredClone(object);
+    const metadata = isObject(created.metadata) ? created.metadata : (created.metadata = {});
+    metadata.uid = `uid-${++this.#uids}`;
+    this.add(created);
+    return { result: "written", object: created };
+  }
+
+  #delete(mapping: KindMapping, existing: ClusterObject): "written" | "deleting" {
+    const metadata = metadataOf(existing);
+    if (Array.isArray(metadata.finalizers) && metadata.finalizers.length > 0) {
+      this.add({ ...existing, metadata: { ...metadata, deletionTimestamp: "1970-01-01T00:00:00Z" } });
+      return "deleting";
+    }
+    this.remove(mapping, mapping.namespaced ? namespaceOf(existing) : "", nameOf(existing));
+    return "written";
+  }
+}
+
+function notFound(mapping: KindMapping, name: string): ApiFailure {
+  return { status: 404, reason: "NotFound", message: `${resourceName(mapping)} "${name}" not found` };
 }

@@ -1,7 +1,10 @@
 // Evaluation of one ConfigurationPolicy against a cluster, as config-policy-controller does
-// it: which objects each object template means, how each compares, what enforce mode would
-// change, and the status (compliancyDetails, relatedObjects) and compliance message OCM
-// would write. Pure: the cluster is read through a ClusterReader, nothing is written.
+// it: which objects each object template means, how each compares, what enforce mode
+// changes, and the status (compliancyDetails, relatedObjects) and compliance message OCM
+// would write. Pure: the cluster is read, and written, through a ClusterReader. A reader
+// without a write hook makes the evaluation a dry run: enforce-mode policies are reported as
+// the cluster is, with the changes enforcement would make listed; only a reader that really
+// writes gets OCM's post-enforcement messages, built from what the API server answered.
 import {
   ComplianceStates,
   ConfigurationPolicyConditionTypes,
@@ -19,6 +22,8 @@ import {
   nameOf,
   namespaceOf,
   ReadPending,
+  type WriteOutcome,
+  type WriteRequest,
 } from "./cluster.ts";
 import {
   complianceKind,
@@ -41,7 +46,10 @@ import { parseYamlV3 } from "./yaml.ts";
 
 export type ComplianceState = "Compliant" | "NonCompliant" | "Terminating";
 
-/** One thing enforce mode would do to the cluster. */
+/**
+ * One thing enforce mode does to the cluster: in a dry run what it would do, with a writing
+ * reader what it did (or tried to: `error` holds the API server's refusal).
+ */
 export interface Change {
   action: "create" | "update" | "delete";
   apiVersion: string;
@@ -54,6 +62,8 @@ export interface Change {
   recreate?: boolean;
   /** Why a delete happens: the object template says mustnothave, or pruning. */
   reason?: "mustnothave" | "prune";
+  /** The API server refused the write, with this message. */
+  error?: string;
 }
 
 export interface PolicyEvaluation {
@@ -68,6 +78,11 @@ export interface PolicyEvaluation {
   changes: Change[];
   /** Every compliance message in the order a managed cluster would send them. */
   messages: string[];
+  /**
+   * Related objects that pruning, with a writing reader, could not delete or that finalizers
+   * still hold, as OCM names them; absent when there are none.
+   */
+  pruneFailures?: string[];
 }
 
 export interface EvaluationOptions {
@@ -93,8 +108,12 @@ interface Context {
   spec: JsonObject;
   reader: ClusterReader;
   enforce: boolean;
+  /** The reader's write hook; absent in a dry run. */
+  writer: ((request: WriteRequest) => WriteOutcome) | undefined;
   changes: Change[];
   templatesEnabled: boolean;
+  /** status.relatedObjects before this evaluation. */
+  previousRelated: RelatedObject[];
 }
 
 /** One compliancyDetails condition; like OCM's JSON, empty reasons and messages are left out. */
@@ -507,11 +526,23 @@ function determineDesiredObjects(ctx: Context, template: ObjectTemplate): Desire
   }
 
   if (template.complianceType === "mustnothave" && rawName === "" && objectSelector !== undefined) {
-    const targeted = desired.filter((object) => {
+    // Only the selected objects that also match the template's other fields are violations.
+    // In a namespace where none does, the template stands for no object: an unnamed one,
+    // reported missing as expected.
+    const targeted: JsonObject[] = [];
+    const untargeted = new Map<string, JsonObject>();
+    for (const object of desired) {
       const unnamed = clone(object);
       setMetadata(unnamed, "name", "");
-      return matchingNames(ctx, unnamed, mapping, template).matching.includes(nameOf(object));
-    });
+      if (matchingNames(ctx, unnamed, mapping, template).matching.includes(nameOf(object))) {
+        targeted.push(object);
+      } else if (!untargeted.has(namespaceOf(object))) {
+        untargeted.set(namespaceOf(object), unnamed);
+      }
+    }
+    for (const [namespace, unnamed] of untargeted) {
+      if (!targeted.some((object) => namespaceOf(object) === namespace)) targeted.push(unnamed);
+    }
     return { objects: targeted, mapping, failed: false, sensitive };
   }
   return { objects: desired, mapping, failed: false, sensitive };
@@ -566,7 +597,15 @@ interface Checked {
   triedUpdate: boolean;
   updated: boolean;
   matchesAfterDryRun: boolean;
+  /** The UID of the object a recreate made. */
+  recreatedUid?: string;
 }
+
+/**
+ * How an object that differs from its template is handled: reported (inform), reported with
+ * the update enforcement would make listed (a dry run of enforce), or updated (enforce).
+ */
+type UpdateMode = "inform" | "plan" | "write";
 
 function makeDiff(recordDiff: RecordDiff, existing: JsonObject, merged: JsonObject): string {
   switch (recordDiff) {
@@ -600,7 +639,7 @@ function checkAndUpdate(
   desired: JsonObject,
   existing: ClusterObject,
   template: ObjectTemplate,
-  inform: boolean,
+  mode: UpdateMode,
   recordDiff: RecordDiff,
 ): Checked {
   const compareWith = clone(existing);
@@ -665,10 +704,22 @@ function checkAndUpdate(
       return { ...none, throwSpecViolation: true, message, triedUpdate: keys.updateNeeded };
     }
     needsRecreate = true;
-    if (inform || !(template.recreateOption === "Always" || template.recreateOption === "IfRequired")) {
-      const message = inform
-        ? ""
-        : `${messagePrefix(mapping, name, namespace)} ${ConfigurationPolicyMessages.immutableFields}`;
+    const canRecreate = template.recreateOption === "Always" || template.recreateOption === "IfRequired";
+    if (mode !== "write" || !canRecreate) {
+      // Only enforcement itself reports that the update cannot be made; a dry run reports the
+      // mismatch, and lists the recreate when recreateOption allows one.
+      const message =
+        mode === "write"
+          ? `${messagePrefix(mapping, name, namespace)} ${ConfigurationPolicyMessages.immutableFields}`
+          : "";
+      if (mode === "plan" && canRecreate) {
+        ctx.changes.push({
+          action: "update",
+          ...refOf(mapping, existing),
+          object: clone(desired),
+          recreate: true,
+        });
+      }
       return {
         ...none,
         throwSpecViolation: true,
@@ -694,22 +745,54 @@ function checkAndUpdate(
     }
     diff = makeDiff(recordDiff, compareWith, result);
   }
-  if (inform) return { ...none, throwSpecViolation: true, diff };
+  if (mode === "inform") return { ...none, throwSpecViolation: true, diff };
   const recreate = needsRecreate || template.recreateOption === "Always";
   const object = recreate ? clone(desired) : updated;
-  ctx.changes.push({
+  const change: Change = {
     action: "update",
     ...refOf(mapping, existing),
     object,
     ...(recreate ? { recreate: true } : {}),
-  });
-  return {
+  };
+  if (mode === "plan") {
+    ctx.changes.push(change);
+    return { ...none, throwSpecViolation: true, diff };
+  }
+  const outcome = ctx.writer!({ op: recreate ? "recreate" : "update", mapping, object: clone(object) });
+  const failed = (message: string): Checked => ({
     ...none,
-    throwSpecViolation: keys.throwSpecViolation,
+    throwSpecViolation: true,
+    message,
     diff,
     triedUpdate: keys.updateNeeded,
-    updated: true,
-  };
+  });
+  switch (outcome.result) {
+    case "refused":
+      ctx.changes.push({ ...change, error: outcome.error.message });
+      return failed(
+        outcome.error.status === 404
+          ? `\`${typeof existing.kind === "string" ? existing.kind : ""}\` is not present and must be created`
+          : `Error updating the object \`${name}\`, the error is \`${outcome.error.message}\``,
+      );
+    case "timedOut":
+      ctx.changes.push({ ...change, error: ConfigurationPolicyMessages.recreateTimedOut });
+      return failed(
+        `${messagePrefix(mapping, name, namespace)} ${ConfigurationPolicyMessages.recreateTimedOut}`,
+      );
+    case "written":
+    case "deleting": {
+      ctx.changes.push(change);
+      const uid = outcome.result === "written" ? metadataOf(outcome.object).uid : undefined;
+      return {
+        ...none,
+        throwSpecViolation: keys.throwSpecViolation,
+        diff,
+        triedUpdate: keys.updateNeeded,
+        updated: true,
+        ...(recreate && typeof uid === "string" && uid !== "" ? { recreatedUid: uid } : {}),
+      };
+    }
+  }
 }
 
 function createObject(
@@ -725,8 +808,24 @@ function createObject(
     reason: ConfigurationPolicyReasons.creationError,
     message: `${mapping.resource} ${id} is missing, and cannot be created, reason: \`${error}\``,
   });
-  // Enforcement runs the object templates in order, so a namespace an earlier template
-  // creates exists by the time a later one creates objects in it.
+  const change: Change = { action: "create", ...refOf(mapping, desired), object: clone(desired) };
+  if (ctx.writer) {
+    const outcome = ctx.writer({ op: "create", mapping, object: clone(desired) });
+    if (outcome.result === "refused") {
+      ctx.changes.push({ ...change, error: outcome.error.message });
+      return failure(outcome.error.message);
+    }
+    ctx.changes.push(change);
+    const uid = outcome.result === "written" ? metadataOf(outcome.object).uid : undefined;
+    return {
+      completed: true,
+      reason: ConfigurationPolicyReasons.creationSuccess,
+      message: `${mapping.resource} ${id} was created successfully`,
+      ...(typeof uid === "string" && uid !== "" ? { uid } : {}),
+    };
+  }
+  // A dry run: enforcement runs the object templates in order, so a namespace an earlier
+  // template would create exists by the time a later one creates objects in it.
   const namespacePlanned =
     mapping.namespaced &&
     ctx.changes.some(
@@ -742,7 +841,7 @@ function createObject(
   // A server cannot dry-run a create into a namespace that does not exist yet.
   const dryRun = namespacePlanned ? undefined : ctx.reader.dryRunCreate?.(mapping, desired);
   if (dryRun && "error" in dryRun) return failure(dryRun.error.message);
-  ctx.changes.push({ action: "create", ...refOf(mapping, desired), object: clone(desired) });
+  ctx.changes.push(change);
   return {
     completed: true,
     reason: ConfigurationPolicyReasons.creationSuccess,
@@ -774,6 +873,10 @@ function relatedObjects(
     reason,
     ...(properties ? { properties } : {}),
   }));
+}
+
+function objectKind(object: JsonObject, mapping: KindMapping): string {
+  return typeof object.kind === "string" ? object.kind : mapping.kind;
 }
 
 function handleObject(
@@ -869,6 +972,8 @@ function handleSingleObject(
     push(false, RelatedObjectReasons.notFoundShouldExist);
     if (!enforce) return { result };
     const created = createObject(ctx, mapping, desired, name, namespace);
+    // A dry run reports the object missing; the create is among the changes.
+    if (!ctx.writer) return { result };
     const hasStatus =
       isObject(template.objectDefinition) && Object.hasOwn(template.objectDefinition, "status");
     if (created.completed && hasStatus) {
@@ -880,18 +985,34 @@ function handleSingleObject(
     } else {
       push(created.completed, created.reason, created.message);
     }
-    return { result, properties: created.completed ? { createdByPolicy: true } : undefined };
+    const properties: ObjectProperties | undefined = created.completed
+      ? { createdByPolicy: true, ...(created.uid ? { uid: created.uid } : {}) }
+      : undefined;
+    return { result, properties };
   }
   if (exists && !shouldExist) {
-    if (enforce) {
-      ctx.changes.push({ action: "delete", ...refOf(mapping, existing), reason: "mustnothave" });
-      push(
-        true,
-        RelatedObjectReasons.deletionSuccess,
-        `${mapping.resource} ${identifierString([name], mapping.namespaced ? namespace : "")} was deleted successfully`,
-      );
+    const change: Change = { action: "delete", ...refOf(mapping, existing), reason: "mustnothave" };
+    const id = identifierString([name], mapping.namespaced ? namespace : "");
+    if (enforce && ctx.writer) {
+      const outcome = ctx.writer({ op: "delete", mapping, namespace, name });
+      if (outcome.result === "refused") {
+        ctx.changes.push({ ...change, error: outcome.error.message });
+        push(
+          false,
+          ConfigurationPolicyReasons.deletionError,
+          `${mapping.resource} ${id} exists, and cannot be deleted, reason: \`${outcome.error.message}\``,
+        );
+      } else {
+        ctx.changes.push(change);
+        push(
+          true,
+          RelatedObjectReasons.deletionSuccess,
+          `${mapping.resource} ${id} was deleted successfully`,
+        );
+      }
     } else {
       push(false, RelatedObjectReasons.foundShouldNotExist);
+      if (enforce) ctx.changes.push(change);
     }
     return { result };
   }
@@ -899,7 +1020,8 @@ function handleSingleObject(
     push(true, RelatedObjectReasons.notFoundAsExpected);
     return { result };
   }
-  const checked = checkAndUpdate(ctx, mapping, desired, existing!, template, !enforce, recordDiff);
+  const mode: UpdateMode = !enforce ? "inform" : ctx.writer ? "write" : "plan";
+  const checked = checkAndUpdate(ctx, mapping, desired, existing!, template, mode, recordDiff);
   if (checked.triedUpdate && !checked.message.includes("Error validating the object")) {
     push(false, RelatedObjectReasons.foundNotMatching);
   }
@@ -911,8 +1033,19 @@ function handleSingleObject(
   } else {
     push(true, RelatedObjectReasons.foundAsExpected);
   }
-  const uid = metadataOf(existing).uid;
-  const properties: ObjectProperties = { createdByPolicy: false };
+  const uid = checked.recreatedUid ?? metadataOf(existing).uid;
+  // An object the policy created stays created by it when the policy recreates it.
+  const createdByPolicy =
+    checked.recreatedUid !== undefined &&
+    ctx.previousRelated.some(
+      (old) =>
+        old.properties?.createdByPolicy === true &&
+        sameObject(
+          old,
+          relatedObjects(true, mapping, objectKind(existing!, mapping), namespace, [name], "")[0]!,
+        ),
+    );
+  const properties: ObjectProperties = { createdByPolicy };
   if (typeof uid === "string" && uid !== "") properties.uid = uid;
   if (checked.diff !== "") properties.diff = checked.diff;
   if (checked.matchesAfterDryRun) properties.matchesAfterDryRun = true;
@@ -1047,9 +1180,11 @@ function sortRelated(list: RelatedObject[], previous: RelatedObject[]): RelatedO
     return 0;
   });
   for (const entry of sorted) {
+    // What the policy created stays recorded as created, with the UID it had then, so that
+    // DeleteIfCreated never deletes an object someone else made in its place.
     const old = previous.find((candidate) => sameObject(candidate, entry));
-    if (old?.properties && entry.properties && entry.properties.createdByPolicy === false) {
-      entry.properties.createdByPolicy = old.properties.createdByPolicy;
+    if (old?.properties?.createdByPolicy === true && entry.properties?.createdByPolicy === false) {
+      entry.properties.createdByPolicy = true;
       if (old.properties.uid !== undefined) entry.properties.uid = old.properties.uid;
     }
   }
@@ -1065,10 +1200,15 @@ function sameObject(a: RelatedObject, b: RelatedObject): boolean {
   );
 }
 
-/** The deletions pruneObjectBehavior makes for related objects that are no longer related. */
-function prunes(ctx: Context, previous: RelatedObject[], current: RelatedObject[] | undefined): void {
+/**
+ * The deletions pruneObjectBehavior makes for related objects that are no longer related
+ * (all of them when `current` is undefined: the policy is being deleted). Returns, as OCM
+ * names them, the objects a writing reader could not delete or that finalizers still hold.
+ */
+function prunes(ctx: Context, previous: RelatedObject[], current: RelatedObject[] | undefined): string[] {
+  const failures: string[] = [];
   const behavior = ctx.spec.pruneObjectBehavior;
-  if (!ctx.enforce || (behavior !== "DeleteAll" && behavior !== "DeleteIfCreated")) return;
+  if (!ctx.enforce || (behavior !== "DeleteAll" && behavior !== "DeleteIfCreated")) return failures;
   const candidates =
     current && current.length > 0
       ? previous.filter((old) => !current.some((entry) => sameObject(old, entry)))
@@ -1086,15 +1226,43 @@ function prunes(ctx: Context, previous: RelatedObject[], current: RelatedObject[
       const uid = metadataOf(existing).uid;
       if (!(entry.properties?.createdByPolicy === true && entry.properties.uid === uid)) continue;
     }
-    ctx.changes.push({
+    const change: Change = {
       action: "delete",
       apiVersion,
       kind,
       ...(namespace ? { namespace } : {}),
       name,
       reason: "prune",
+    };
+    if (!ctx.writer) {
+      ctx.changes.push(change);
+      continue;
+    }
+    // schema.GroupVersionKind's String(), as OCM lists what it could not delete.
+    const failure = `${mapping.group}/${mapping.version}, Kind=${kind} "${name}" in namespace ${namespace}`;
+    if (typeof metadataOf(existing).deletionTimestamp === "string") {
+      // Deleted before and held by finalizers: asking again changes nothing.
+      failures.push(failure);
+      continue;
+    }
+    // The UID read is a precondition: an object made since in its place is not the one to prune.
+    const uid = metadataOf(existing).uid;
+    const outcome = ctx.writer({
+      op: "delete",
+      mapping,
+      namespace,
+      name,
+      ...(typeof uid === "string" && uid !== "" ? { uid } : {}),
     });
+    if (outcome.result === "refused") {
+      ctx.changes.push({ ...change, error: outcome.error.message });
+      failures.push(failure);
+    } else {
+      ctx.changes.push(change);
+      if (outcome.result === "deleting") failures.push(failure);
+    }
   }
+  return failures;
 }
 
 /** Evaluates one ConfigurationPolicy; never throws for bad policy content. */
@@ -1121,8 +1289,10 @@ export function evaluateConfigurationPolicy(
     spec,
     reader,
     enforce: isEnforce(remediationAction),
+    writer: reader.write ? (request) => reader.write!(request) : undefined,
     changes: [],
     templatesEnabled: parseGoBool(annotations[PolicyAnnotations.disableTemplates]) !== true,
+    previousRelated,
   };
   const deleting = typeof metadata.deletionTimestamp === "string";
   const messages: string[] = [];
@@ -1175,7 +1345,20 @@ export function evaluateConfigurationPolicy(
     );
   }
   if (deleting) {
-    prunes(ctx, previousRelated, undefined);
+    const failures = prunes(ctx, previousRelated, undefined);
+    if (failures.length > 0) {
+      const failed = finish(
+        [
+          {
+            compliant: false,
+            reason: ConfigurationPolicyReasons.cleanupError,
+            message: `${ConfigurationPolicyMessages.deleteObjectsFailed}${failures.join(", ")}`,
+          },
+        ],
+        previousRelated,
+      );
+      return { ...failed, pruneFailures: failures };
+    }
     const previousDetails = (
       Array.isArray(previousStatus.compliancyDetails) ? previousStatus.compliancyDetails : []
     ) as TemplateStatus[];
@@ -1281,6 +1464,7 @@ export function evaluateConfigurationPolicy(
     });
   }
   related = sortRelated(related, previousRelated);
-  if (!skipCleanup) prunes(ctx, previousRelated, related);
-  return finish(details, related);
+  const failures = skipCleanup ? [] : prunes(ctx, previousRelated, related);
+  const result = finish(details, related);
+  return failures.length > 0 ? { ...result, pruneFailures: failures } : result;
 }

@@ -4,7 +4,7 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { describe, it } from "node:test";
-import { DocumentError, readCluster, readPolicies } from "./policy.ts";
+import { DocumentError, evaluateOffline, exitCodeOf, readCluster, readPolicies } from "./policy.ts";
 
 const bosun = resolve(import.meta.dirname, "../bosun.ts");
 const dir = mkdtempSync(join(tmpdir(), "bosun-policy-"));
@@ -52,6 +52,15 @@ describe("bosun policy evaluate", () => {
     );
   });
 
+  it("answers NonCompliant, exit 3, for an enforce policy whose Pod does not exist: nothing was created", () => {
+    const result = run("-f", enforcePolicy, "--cluster", empty);
+    assert.equal(result.status, 3, result.stderr);
+    assert.equal(
+      result.stdout,
+      "NonCompliant; violation - pods [nginx-pod-e2e] not found in namespace default\n",
+    );
+  });
+
   it("exits 0 when every policy is Compliant", () => {
     const result = run("-f", informPolicy, "--cluster", withPod);
     assert.equal(result.status, 0, result.stderr);
@@ -61,7 +70,7 @@ describe("bosun policy evaluate", () => {
     );
   });
 
-  it("prints results as JSON with what enforce would change", () => {
+  it("prints results as JSON with what enforce would change, reporting the cluster as it is", () => {
     const result = run(
       "-f",
       enforcePolicy,
@@ -72,26 +81,27 @@ describe("bosun policy evaluate", () => {
       "--now",
       "2024-01-01T00:00:00Z",
     );
-    assert.equal(result.status, 0, result.stderr);
+    // Nothing was created: the Pod is missing, so the policy is NonCompliant (exit 3).
+    assert.equal(result.status, 3, result.stderr);
     const report = JSON.parse(result.stdout) as { results: Record<string, unknown>[] };
     assert.equal(report.results.length, 1);
     const entry = report.results[0]!;
     assert.equal(entry.name, "policy-pod");
-    assert.equal(entry.compliant, "Compliant");
+    assert.equal(entry.compliant, "NonCompliant");
     assert.equal(
       entry.message,
-      "Compliant; notification - pods [nginx-pod-e2e] was created successfully in namespace default",
+      "NonCompliant; violation - pods [nginx-pod-e2e] not found in namespace default",
     );
     assert.deepEqual(entry.compliancyDetails, [
       {
-        Compliant: "Compliant",
+        Compliant: "NonCompliant",
         conditions: [
           {
-            type: "notification",
+            type: "violation",
             status: "True",
             lastTransitionTime: "2024-01-01T00:00:00Z",
-            reason: "K8s creation success",
-            message: "pods [nginx-pod-e2e] was created successfully in namespace default",
+            reason: "K8s does not have a `must have` object",
+            message: "pods [nginx-pod-e2e] not found in namespace default",
           },
         ],
         Validity: {},
@@ -150,6 +160,50 @@ describe("bosun policy evaluate", () => {
     assert.equal(run("-f", informPolicy, "--cluster", empty, "-o", "yaml").status, 2);
     assert.equal(run("--cluster", empty).status, 2);
   });
+});
+
+describe("a dry run of enforce", () => {
+  const cases: { name: string; cluster: string; exit: number; message: string; changes: string[] }[] = [
+    {
+      name: "a missing Pod: NonCompliant, its create listed",
+      cluster: "",
+      exit: 3,
+      message: "NonCompliant; violation - pods [nginx-pod-e2e] not found in namespace default",
+      changes: ["create Pod default/nginx-pod-e2e"],
+    },
+    {
+      name: "the Pod as specified: Compliant, nothing to change",
+      cluster: pod,
+      exit: 0,
+      message: "Compliant; notification - pods [nginx-pod-e2e] found as specified in namespace default",
+      changes: [],
+    },
+    {
+      name: "a Pod that differs: NonCompliant, its update listed",
+      cluster: pod.replace("nginx:1.18.0", "nginx:1.19.0"),
+      exit: 3,
+      message:
+        "NonCompliant; violation - pods [nginx-pod-e2e] found but not as specified in namespace default",
+      changes: ["update Pod default/nginx-pod-e2e"],
+    },
+  ];
+  for (const testCase of cases) {
+    it(testCase.name, () => {
+      const report = evaluateOffline(
+        readPolicies(podPolicy("enforce"), "enforce.yaml"),
+        readCluster(testCase.cluster, "cluster.yaml"),
+        "2024-01-01T00:00:00Z",
+      );
+      assert.equal(exitCodeOf(report), testCase.exit);
+      assert.equal(report.results[0]!.message, testCase.message);
+      assert.deepEqual(
+        report.results[0]!.changes.map(
+          (change) => `${change.action} ${change.kind} ${change.namespace}/${change.name}`,
+        ),
+        testCase.changes,
+      );
+    });
+  }
 });
 
 describe("reading documents", () => {

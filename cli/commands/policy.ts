@@ -1,6 +1,7 @@
 // `bosun policy evaluate`: a ConfigurationPolicy (or a Policy holding some) against a cluster
-// given as a YAML stream (offline) or reached through a kubeconfig (live, read-only), with
-// the compliance a managed cluster would report and what enforce mode would change.
+// given as a YAML stream (offline) or reached through a kubeconfig (live, read-only). A dry
+// run: nothing is written, so every policy, enforce-mode ones too, is reported against the
+// cluster as it is, with the changes enforcement would make listed beside it.
 import { readFile } from "node:fs/promises";
 import type { Command } from "commander";
 import { ComplianceStates, ConfigurationPolicyMessages, Resources } from "../../api/constants.ts";
@@ -226,7 +227,7 @@ export function registerPolicy(program: Command): void {
   policy
     .command("evaluate")
     .description(
-      "report the compliance a managed cluster would report for ConfigurationPolicies, and what enforce would change",
+      "report the compliance of ConfigurationPolicies against a cluster as it is, and what enforce would change (a dry run)",
     )
     .requiredOption("-f, --file <file>", "ConfigurationPolicy documents, or a Policy holding them")
     .option("--cluster <file>", "the cluster's objects as a multi-document YAML stream (offline)")

@@ -3,7 +3,7 @@
 // policy-collection as written, accept objects valid under OCM's CRDs, and reject invalid
 // objects with 422 naming the field.
 import assert from "node:assert/strict";
-import { readdirSync, readFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { join, relative, resolve } from "node:path";
 import { after, afterEach, before, describe, test } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
@@ -19,7 +19,7 @@ import { parse, parseAllDocuments } from "yaml";
 import { Resources, type BosunKind, type ResourceDescriptor } from "../../api/constants.ts";
 import { ensureKubeBinaries } from "../../local/binaries.ts";
 import { ControlPlane } from "../../local/controlplane.ts";
-import { corpusMissing, findCorpus } from "../support/corpus.ts";
+import { corpusMissing, findCorpus, yamlFilesUnder } from "../support/corpus.ts";
 
 type Obj = Record<string, unknown> & {
   metadata?: { name?: string; namespace?: string; [key: string]: unknown };
@@ -29,20 +29,10 @@ const projectRoot = resolve(import.meta.dirname, "..", "..");
 
 const corpusDir = findCorpus;
 
-function yamlFiles(dir: string): string[] {
-  const out: string[] = [];
-  for (const entry of readdirSync(dir, { withFileTypes: true })) {
-    const path = join(dir, entry.name);
-    if (entry.isDirectory()) out.push(...yamlFiles(path));
-    else if (/\.ya?ml$/.test(entry.name)) out.push(path);
-  }
-  return out.sort();
-}
-
 function ourCrdFiles(): Map<string, V1CustomResourceDefinition> {
   const byName = new Map<string, V1CustomResourceDefinition>();
   for (const location of ["hub", "managed"]) {
-    for (const file of yamlFiles(join(projectRoot, "crds", location))) {
+    for (const file of yamlFilesUnder(join(projectRoot, "crds", location))) {
       const crd = parse(readFileSync(file, "utf8")) as V1CustomResourceDefinition;
       const name = crd.metadata!.name!;
       const seen = byName.get(name);
@@ -256,7 +246,7 @@ describe("installation", () => {
     const installed = new Map(
       (await crdApi.listCustomResourceDefinition()).items.map((c) => [c.metadata!.name!, c] as const),
     );
-    const files = yamlFiles(join(corpus, "ocm-crds"));
+    const files = yamlFilesUnder(join(corpus, "ocm-crds"));
     assert.ok(files.length >= 14, `expected OCM's CRDs in ${corpus}/ocm-crds`);
     for (const file of files) {
       const ocm = parse(readFileSync(file, "utf8")) as V1CustomResourceDefinition;
@@ -312,7 +302,7 @@ describe("the policy corpus", () => {
       }
     };
     let fileIndex = 0;
-    for (const file of yamlFiles(join(corpus, "policy-collection"))) {
+    for (const file of yamlFilesUnder(join(corpus, "policy-collection"))) {
       fileIndex++;
       const where = relative(corpus, file);
       for (const doc of parseAllDocuments(readFileSync(file, "utf8"))) {
@@ -372,7 +362,7 @@ function formatPath(path: Path): string {
 /** The openAPIV3Schema of every kind in the corpus's OCM CRDs, keyed by group/kind. */
 function loadOcmSchemas(corpus: string): Map<string, SchemaNode> {
   const schemas = new Map<string, SchemaNode>();
-  for (const file of yamlFiles(join(corpus, "ocm-crds"))) {
+  for (const file of yamlFilesUnder(join(corpus, "ocm-crds"))) {
     const crd = parse(readFileSync(file, "utf8")) as V1CustomResourceDefinition;
     const storage = crd.spec.versions.find((v) => v.storage);
     const schema = storage?.schema?.openAPIV3Schema;

@@ -159,10 +159,10 @@ describe("policy evaluate against a live API server", () => {
       templates: "Compliant; notification - configmaps [settings] found as specified in namespace team-a",
       unnamed:
         "Compliant; notification - configmaps [settings] found as specified in namespace team-a; notification - configmaps missing as expected in namespace team-b",
-      "enforce-create":
-        "Compliant; notification - configmaps [created] was created successfully in namespace team-a",
+      // A dry run: enforce-mode policies are reported as the cluster is.
+      "enforce-create": "NonCompliant; violation - configmaps [created] not found in namespace team-a",
       "enforce-update":
-        "Compliant; notification - configmaps [settings] was updated successfully in namespace team-a",
+        "NonCompliant; violation - configmaps [settings] found but not as specified in namespace team-a",
       "unknown-kind":
         "NonCompliant; violation - couldn't find mapping resource with kind Widget in API version example.com/v1, please check if you have CRD deployed",
     });

@@ -1,7 +1,7 @@
 // Where the OCM corpus (real policies and CRDs, kept outside the repository) is, and what a test
 // does without it: CI sets BOSUN_REQUIRE_CORPUS=1 and a missing corpus fails there; a fresh
 // clone elsewhere skips the corpus tests and says so loudly.
-import { existsSync } from "node:fs";
+import { existsSync, readdirSync } from "node:fs";
 import { join, resolve } from "node:path";
 
 const projectRoot = resolve(import.meta.dirname, "..", "..");
@@ -25,4 +25,15 @@ export function corpusMissing(): string {
   if (corpusRequired) throw new Error(`${corpusMissingMessage}; BOSUN_REQUIRE_CORPUS=1 requires it`);
   console.warn(`WARNING: ${corpusMissingMessage}: corpus tests are skipped`);
   return corpusMissingMessage;
+}
+
+/** Every .yaml/.yml file under `dir`, recursively, sorted. */
+export function yamlFilesUnder(dir: string): string[] {
+  const out: string[] = [];
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const path = join(dir, entry.name);
+    if (entry.isDirectory()) out.push(...yamlFilesUnder(path));
+    else if (/\.ya?ml$/.test(entry.name)) out.push(path);
+  }
+  return out.sort();
 }

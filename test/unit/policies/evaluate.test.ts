@@ -1,6 +1,14 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { type ClusterReader, type DryRunOutcome, MemoryCluster } from "../../../policies/cluster.ts";
+import {
+  type ClusterReader,
+  type DryRunOutcome,
+  MemoryCluster,
+  nameOf,
+  type WriteOutcome,
+  type WriteRequest,
+  WritableMemoryCluster,
+} from "../../../policies/cluster.ts";
 import {
   type Change,
   evaluateConfigurationPolicy,
@@ -189,7 +197,7 @@ describe("which objects an object template means", () => {
       name: "a malformed namespace label selector",
       spec: `namespaceSelector: {matchExpressions: [{key: env, operator: In}]}\n${podTemplate("musthave", "name: web")}`,
       message:
-        "NonCompliant; violation - Error filtering namespaces with provided namespaceSelector: error parsing namespace LabelSelector: values: Invalid value: []string(nil): for 'in', 'notin' operators, values set can't be empty",
+        "NonCompliant; violation - Error filtering namespaces with provided namespaceSelector: error parsing namespace LabelSelector: values: Invalid value: null: for 'in', 'notin' operators, values set can't be empty",
     },
     {
       name: "terminatingInclusion Never skips terminating namespaces",
@@ -220,7 +228,7 @@ describe("which objects an object template means", () => {
       name: "a malformed objectSelector",
       spec: `object-templates:\n  - complianceType: musthave\n    objectSelector: {matchExpressions: [{key: app, operator: Exists, values: [x]}]}\n    objectDefinition: {apiVersion: v1, kind: ConfigMap, metadata: {namespace: default}}`,
       message:
-        'NonCompliant; violation - Error parsing provided objectSelector in the object-template at index [0]: values: Invalid value: []string{"x"}: values set must be empty for exists and does not exist',
+        'NonCompliant; violation - Error parsing provided objectSelector in the object-template at index [0]: values: Invalid value: ["x"]: values set must be empty for exists and does not exist',
       reasons: ["objectSelector error"],
     },
     {
@@ -276,6 +284,31 @@ describe("which objects an object template means", () => {
       spec: `object-templates:\n  - complianceType: mustnothave\n    objectSelector: {matchLabels: {app: web}}\n    objectDefinition: {apiVersion: v1, kind: ConfigMap, metadata: {namespace: default}, data: {bad: "yes"}}`,
       cluster: `apiVersion: v1\nkind: ConfigMap\nmetadata: {name: one, namespace: default, labels: {app: web}}\ndata: {bad: "yes"}\n---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: two, namespace: default, labels: {app: web}}\ndata: {bad: "no"}`,
       message: "NonCompliant; violation - configmaps [one] found in namespace default",
+    },
+    {
+      name: "mustnothave with objectSelector whose selected objects all differ: missing as expected",
+      spec: `object-templates:\n  - complianceType: mustnothave\n    objectSelector: {matchLabels: {app: web}}\n    objectDefinition: {apiVersion: v1, kind: ConfigMap, metadata: {namespace: default}, data: {bad: "yes"}}`,
+      cluster: `apiVersion: v1\nkind: ConfigMap\nmetadata: {name: two, namespace: default, labels: {app: web}}\ndata: {bad: "no"}`,
+      message: "Compliant; notification - configmaps missing as expected in namespace default",
+      reasons: ["K8s `must not have` object already missing"],
+      related: ["ConfigMap default/- Compliant Resource not found as expected"],
+    },
+    {
+      name: "mustnothave with objectSelector across namespaces: violations where they are, missing elsewhere",
+      spec: `namespaceSelector: {include: ["team-*"]}\nobject-templates:\n  - complianceType: mustnothave\n    objectSelector: {matchLabels: {app: web}}\n    objectDefinition: {apiVersion: v1, kind: ConfigMap, data: {bad: "yes"}}`,
+      cluster: `${namespaces("team-a", "team-b")}\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: one, namespace: team-a, labels: {app: web}}\ndata: {bad: "yes"}\n---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: two, namespace: team-b, labels: {app: web}}\ndata: {bad: "no"}`,
+      message: "NonCompliant; violation - configmaps [one] found in namespace team-a",
+      related: [
+        "ConfigMap team-a/one NonCompliant Resource found but should not exist",
+        "ConfigMap team-b/- Compliant Resource not found as expected",
+      ],
+    },
+    {
+      name: "mustnothave with objectSelector, enforced, deletes only what matches",
+      spec: `remediationAction: enforce\nobject-templates:\n  - complianceType: mustnothave\n    objectSelector: {matchLabels: {app: web}}\n    objectDefinition: {apiVersion: v1, kind: ConfigMap, metadata: {namespace: default}, data: {bad: "yes"}}`,
+      cluster: `apiVersion: v1\nkind: ConfigMap\nmetadata: {name: one, namespace: default, labels: {app: web}}\ndata: {bad: "yes"}\n---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: two, namespace: default, labels: {app: web}}\ndata: {bad: "no"}`,
+      message: "NonCompliant; violation - configmaps [one] found in namespace default",
+      changes: ["delete ConfigMap default/one"],
     },
     {
       name: "several object templates give one entry each",
@@ -627,19 +660,177 @@ describe("malformed policies give OCM's NonCompliant answers", () => {
   ]);
 });
 
-describe("enforce mode plans the changes OCM would make", () => {
+const enforce = (spec: string) => spec.replace("inform", "enforce");
+
+describe("enforce without a writing reader is a dry run: the cluster as it is, and the plan", () => {
   runCases([
     {
+      name: "a missing object is reported missing, its create planned",
+      spec: enforce(
+        podTemplate(
+          "musthave",
+          "name: web, namespace: default",
+          "spec: {containers: [{name: web, image: nginx}]}",
+        ),
+      ),
+      message: "NonCompliant; violation - pods [web] not found in namespace default",
+      reasons: ["K8s does not have a `must have` object"],
+      related: ["Pod default/web NonCompliant Resource not found but should exist"],
+      changes: ["create Pod default/web"],
+    },
+    {
+      name: "a namespace an earlier template would create can receive a later template's objects",
+      spec: `
+remediationAction: enforce
+object-templates:
+  - complianceType: musthave
+    objectDefinition: {apiVersion: v1, kind: Namespace, metadata: {name: shop}}
+  - complianceType: musthave
+    objectDefinition: {apiVersion: v1, kind: ConfigMap, metadata: {name: settings, namespace: shop}}
+`,
+      message:
+        "NonCompliant; violation - namespaces [shop] not found; violation - configmaps [settings] not found in namespace shop",
+      changes: ["create Namespace /shop", "create ConfigMap shop/settings"],
+    },
+    {
+      name: "a create that cannot happen is not planned",
+      spec: enforce(podTemplate("musthave", "name: web, namespace: nope")),
+      message: "NonCompliant; violation - pods [web] not found in namespace nope",
+      changes: [],
+    },
+    {
+      name: "a mismatched object is reported, its update planned",
+      spec: enforce(deploymentTemplate("musthave", "spec: {replicas: 5}")),
+      cluster: deployment,
+      message: "NonCompliant; violation - deployments [web] found but not as specified in namespace default",
+      related: ["Deployment default/web NonCompliant Resource found but does not match"],
+      changes: ["update Deployment default/web"],
+    },
+    {
+      name: "recreateOption Always plans a recreate",
+      spec: enforce(deploymentTemplate("musthave", "spec: {replicas: 5}", "\n    recreateOption: Always")),
+      cluster: deployment,
+      message: "NonCompliant; violation - deployments [web] found but not as specified in namespace default",
+      changes: ["update (recreate) Deployment default/web"],
+    },
+    {
+      name: "a mustnothave object is reported found, its delete planned",
+      spec: enforce(podTemplate("mustnothave", "name: a, namespace: default")),
+      cluster: pod("a"),
+      message: "NonCompliant; violation - pods [a] found in namespace default",
+      reasons: ["K8s has a `must not have` object"],
+      changes: ["delete Pod default/a"],
+    },
+    {
+      name: "unnamed templates are only ever informed on",
+      spec: enforce(
+        podTemplate("mustnothave", "namespace: default", "spec: {containers: [{image: 'nginx:1.18.0'}]}"),
+      ),
+      cluster: pod("a"),
+      message: "NonCompliant; violation - pods [a] found in namespace default",
+    },
+    {
+      name: "Enforce in another case is still enforce",
+      spec: podTemplate("mustnothave", "name: a, namespace: default").replace("inform", "Enforce"),
+      cluster: pod("a"),
+      message: "NonCompliant; violation - pods [a] found in namespace default",
+      changes: ["delete Pod default/a"],
+    },
+  ]);
+
+  it("sends only the message of the cluster as it is", () => {
+    const result = evaluate(enforce(podTemplate("musthave", "name: web, namespace: default")));
+    assert.deepEqual(result.messages, [
+      "NonCompliant; violation - pods [web] not found in namespace default",
+    ]);
+    assert.deepEqual(result.relatedObjects[0]!.properties, undefined);
+  });
+
+  it("an update plans the merged object", () => {
+    const result = evaluate(
+      enforce(
+        deploymentTemplate(
+          "musthave",
+          "spec: {template: {spec: {containers: [{name: web, image: 'nginx:2'}]}}}",
+        ),
+      ),
+      deployment,
+    );
+    const object = result.changes[0]!.object as {
+      spec: { template: { spec: { containers: { name: string; image: string }[] } } };
+    };
+    assert.deepEqual(
+      object.spec.template.spec.containers.map((container) => `${container.name}=${container.image}`),
+      ["web=nginx:2", "sidecar=envoy:1"],
+    );
+  });
+});
+
+interface WriteCase extends Case {
+  /** Writes the cluster refuses: op and name, with the message it refuses them with. */
+  refuse?: Record<string, string>;
+  /** `Kind namespace/name` of objects that must exist afterwards, or (with a leading `!`) must not. */
+  after?: string[];
+  messages?: string[];
+}
+
+function present(cluster: MemoryCluster, entry: string): boolean {
+  const [kind, path] = entry.replace(/^!/, "").split(" ") as [string, string];
+  const [namespace, name] = path.split("/") as [string, string];
+  const apiVersion = kind === "Deployment" ? "apps/v1" : "v1";
+  return cluster.get(cluster.resolveKind(apiVersion, kind)!, namespace, name) !== undefined;
+}
+
+function runWriteCases(cases: WriteCase[]): void {
+  for (const testCase of cases) {
+    it(testCase.name, () => {
+      const cluster = new WritableMemoryCluster(documents(testCase.cluster ?? ""), {
+        refuse: (request) => {
+          const name = request.op === "delete" ? request.name : nameOf(request.object);
+          const message = testCase.refuse?.[`${request.op} ${name}`];
+          return message === undefined ? undefined : { status: 422, reason: "Invalid", message };
+        },
+      });
+      const result = evaluateConfigurationPolicy(policy(testCase.spec), cluster, {
+        now: "2024-01-01T00:00:00Z",
+      });
+      assert.equal(result.message, testCase.message);
+      if (testCase.messages) assert.deepEqual(result.messages, testCase.messages);
+      if (testCase.reasons) assert.deepEqual(reasons(result), testCase.reasons);
+      if (testCase.related) assert.deepEqual(related(result), testCase.related);
+      assert.deepEqual(
+        result.changes.map(
+          (change) => `${changes({ ...result, changes: [change] })[0]}${change.error ? " (refused)" : ""}`,
+        ),
+        testCase.changes ?? [],
+      );
+      for (const entry of testCase.after ?? []) {
+        assert.equal(present(cluster, entry), !entry.startsWith("!"), `${entry} afterwards`);
+      }
+    });
+  }
+}
+
+describe("enforce with a writing reader makes the changes and reports what happened", () => {
+  runWriteCases([
+    {
       name: "a missing object is created",
-      spec: podTemplate(
-        "musthave",
-        "name: web, namespace: default",
-        "spec: {containers: [{name: web, image: nginx}]}",
-      ).replace("inform", "enforce"),
+      spec: enforce(
+        podTemplate(
+          "musthave",
+          "name: web, namespace: default",
+          "spec: {containers: [{name: web, image: nginx}]}",
+        ),
+      ),
       message: "Compliant; notification - pods [web] was created successfully in namespace default",
+      messages: [
+        "NonCompliant; violation - pods [web] not found in namespace default",
+        "Compliant; notification - pods [web] was created successfully in namespace default",
+      ],
       reasons: ["K8s creation success"],
       related: ["Pod default/web Compliant K8s creation success"],
       changes: ["create Pod default/web"],
+      after: ["Pod default/web"],
     },
     {
       name: "a namespace an earlier template creates receives a later template's objects",
@@ -654,20 +845,20 @@ object-templates:
       message:
         "Compliant; notification - namespaces [shop] was created successfully; notification - configmaps [settings] was created successfully in namespace shop",
       changes: ["create Namespace /shop", "create ConfigMap shop/settings"],
+      after: ["Namespace /shop", "ConfigMap shop/settings"],
     },
     {
-      name: "a create in a namespace that does not exist fails",
-      spec: podTemplate("musthave", "name: web, namespace: nope").replace("inform", "enforce"),
+      name: "a create the API server refuses is a creation error with its answer",
+      spec: enforce(podTemplate("musthave", "name: web, namespace: nope")),
       message:
         'NonCompliant; violation - pods [web] in namespace nope is missing, and cannot be created, reason: `namespaces "nope" not found`',
       reasons: ["K8s creation error"],
+      related: ["Pod nope/web NonCompliant K8s creation error"],
+      changes: ["create Pod nope/web (refused)"],
     },
     {
       name: "a created object whose template checks status is verified next time",
-      spec: podTemplate("musthave", "name: web, namespace: default", "status: {phase: Running}").replace(
-        "inform",
-        "enforce",
-      ),
+      spec: enforce(podTemplate("musthave", "name: web, namespace: default", "status: {phase: Running}")),
       message:
         "NonCompliant; violation - pods [web] in namespace default was created successfully, the status of the object will be verified in the next evaluation",
       reasons: ["K8s creation success, status unchecked"],
@@ -675,7 +866,7 @@ object-templates:
     },
     {
       name: "a mismatched object is updated",
-      spec: deploymentTemplate("musthave", "spec: {replicas: 5}").replace("inform", "enforce"),
+      spec: enforce(deploymentTemplate("musthave", "spec: {replicas: 5}")),
       cluster: deployment,
       message: "Compliant; notification - deployments [web] was updated successfully in namespace default",
       reasons: ["K8s update success"],
@@ -683,32 +874,58 @@ object-templates:
       changes: ["update Deployment default/web"],
     },
     {
+      name: "an update the API server refuses is reported with its answer",
+      spec: enforce(deploymentTemplate("musthave", "spec: {replicas: 5}")),
+      cluster: deployment,
+      refuse: { "update web": "admission webhook denied the request" },
+      message:
+        "NonCompliant; violation - Error updating the object `web`, the error is `admission webhook denied the request`",
+      messages: [
+        "NonCompliant; violation - deployments [web] found but not as specified in namespace default",
+        "NonCompliant; violation - Error updating the object `web`, the error is `admission webhook denied the request`",
+      ],
+      reasons: ["K8s update template error"],
+      changes: ["update Deployment default/web (refused)"],
+    },
+    {
       name: "recreateOption Always recreates instead of updating",
-      spec: deploymentTemplate("musthave", "spec: {replicas: 5}", "\n    recreateOption: Always").replace(
-        "inform",
-        "enforce",
-      ),
+      spec: enforce(deploymentTemplate("musthave", "spec: {replicas: 5}", "\n    recreateOption: Always")),
       cluster: deployment,
       message: "Compliant; notification - deployments [web] was updated successfully in namespace default",
       changes: ["update (recreate) Deployment default/web"],
+      after: ["Deployment default/web"],
+    },
+    {
+      name: "a recreate whose delete finalizers hold times out",
+      spec: enforce(deploymentTemplate("musthave", "spec: {replicas: 5}", "\n    recreateOption: Always")),
+      cluster: deployment.replace(
+        "labels: {app: web, team: a}",
+        "labels: {app: web, team: a}\n  finalizers: [example.com/hold]",
+      ),
+      message:
+        "NonCompliant; violation - deployments [web] in namespace default timed out waiting for the object to delete during recreate, will retry on the next policy evaluation",
+      reasons: ["K8s update template error"],
+      changes: ["update (recreate) Deployment default/web (refused)"],
     },
     {
       name: "a mustnothave object is deleted",
-      spec: podTemplate("mustnothave", "name: a, namespace: default").replace("inform", "enforce"),
+      spec: enforce(podTemplate("mustnothave", "name: a, namespace: default")),
       cluster: pod("a"),
       message: "Compliant; notification - pods [a] was deleted successfully in namespace default",
       reasons: ["K8s deletion success"],
       changes: ["delete Pod default/a"],
+      after: ["!Pod default/a"],
     },
     {
-      name: "unnamed templates are only ever informed on",
-      spec: podTemplate(
-        "mustnothave",
-        "namespace: default",
-        "spec: {containers: [{image: 'nginx:1.18.0'}]}",
-      ).replace("inform", "enforce"),
+      name: "a delete the API server refuses is a deletion error with its answer",
+      spec: enforce(podTemplate("mustnothave", "name: a, namespace: default")),
       cluster: pod("a"),
-      message: "NonCompliant; violation - pods [a] found in namespace default",
+      refuse: { "delete a": 'pods "a" is forbidden: protected' },
+      message:
+        'NonCompliant; violation - pods [a] in namespace default exists, and cannot be deleted, reason: `pods "a" is forbidden: protected`',
+      reasons: ["K8s deletion error"],
+      changes: ["delete Pod default/a (refused)"],
+      after: ["Pod default/a"],
     },
     {
       name: "Enforce in another case is still enforce",
@@ -717,34 +934,39 @@ object-templates:
       message: "Compliant; notification - pods [a] was deleted successfully in namespace default",
       changes: ["delete Pod default/a"],
     },
+    {
+      name: "inform never writes",
+      spec: podTemplate("mustnothave", "name: a, namespace: default"),
+      cluster: pod("a"),
+      message: "NonCompliant; violation - pods [a] found in namespace default",
+      after: ["Pod default/a"],
+    },
   ]);
 
-  it("sends the not-found message before the created message", () => {
-    const result = evaluate(
-      podTemplate("musthave", "name: web, namespace: default").replace("inform", "enforce"),
+  it("records the created object's UID, and keeps it created by the policy across a recreate", () => {
+    const cluster = new WritableMemoryCluster();
+    const created = evaluateConfigurationPolicy(
+      policy(enforce(podTemplate("musthave", "name: web, namespace: default"))),
+      cluster,
     );
-    assert.deepEqual(result.messages, [
-      "NonCompliant; violation - pods [web] not found in namespace default",
-      "Compliant; notification - pods [web] was created successfully in namespace default",
-    ]);
-    assert.deepEqual(result.relatedObjects[0]!.properties, { createdByPolicy: true });
-  });
-
-  it("an update sends the merged object", () => {
-    const result = evaluate(
-      deploymentTemplate(
-        "musthave",
-        "spec: {template: {spec: {containers: [{name: web, image: 'nginx:2'}]}}}",
-      ).replace("inform", "enforce"),
-      deployment,
+    assert.deepEqual(created.relatedObjects[0]!.properties, { createdByPolicy: true, uid: "uid-1" });
+    // Changed behind the policy's back: the recreate gives it a new UID, still the policy's.
+    const web = cluster.get(cluster.resolveKind("v1", "Pod")!, "default", "web")!;
+    cluster.add({ ...web, metadata: { ...(web.metadata as JsonObject), labels: { drifted: "yes" } } });
+    const document = policy(
+      enforce(podTemplate("musthave", "name: web, namespace: default, labels: {ok: 'yes'}")).replace(
+        "objectDefinition:",
+        "recreateOption: Always\n    objectDefinition:",
+      ),
     );
-    const object = result.changes[0]!.object as {
-      spec: { template: { spec: { containers: { name: string; image: string }[] } } };
-    };
-    assert.deepEqual(
-      object.spec.template.spec.containers.map((container) => `${container.name}=${container.image}`),
-      ["web=nginx:2", "sidecar=envoy:1"],
+    document.status = { relatedObjects: created.relatedObjects as unknown as JsonObject[] };
+    const recreated = evaluateConfigurationPolicy(document, cluster);
+    assert.equal(
+      recreated.message,
+      "Compliant; notification - pods [web] was updated successfully in namespace default",
     );
+    const { createdByPolicy, uid } = recreated.relatedObjects[0]!.properties!;
+    assert.deepEqual({ createdByPolicy, uid }, { createdByPolicy: true, uid: "uid-2" });
   });
 
   describe("pruneObjectBehavior", () => {
@@ -777,6 +999,46 @@ object-templates:
       const result = evaluateConfigurationPolicy(document, cluster);
       assert.equal(result.compliant, "Terminating");
       assert.deepEqual(changes(result), ["delete Pod default/old"]);
+    });
+    it("a writing reader prunes for real; what finalizers hold keeps the policy Terminating", () => {
+      const held = new WritableMemoryCluster(
+        documents(`${pod("a")}\n${pod("old", "default", ", uid: u1, finalizers: [example.com/hold]")}`),
+      );
+      const document = withStatus(spec("DeleteAll"), previous(true, "u1"));
+      (document.metadata as JsonObject).deletionTimestamp = "2024-01-01T00:00:00Z";
+      const first = evaluateConfigurationPolicy(document, held);
+      assert.equal(first.compliant, "Terminating");
+      assert.equal(
+        first.message,
+        'Terminating; violation - Failed to delete objects: /v1, Kind=Pod "old" in namespace default',
+      );
+      assert.deepEqual(reasons(first), ["Error cleaning up child objects"]);
+      assert.deepEqual(first.pruneFailures, ['/v1, Kind=Pod "old" in namespace default']);
+      // Asked once: a second evaluation finds it still held and does not delete it again.
+      evaluateConfigurationPolicy(document, held);
+      assert.equal(held.writes.length, 1);
+
+      const free = new WritableMemoryCluster(documents(`${pod("a")}\n${pod("old", "default", ", uid: u1")}`));
+      const done = evaluateConfigurationPolicy(document, free);
+      assert.deepEqual(changes(done), ["delete Pod default/old"]);
+      assert.deepEqual(done.compliancyDetails, []);
+      assert.equal(done.pruneFailures, undefined);
+      assert.equal(free.get(free.resolveKind("v1", "Pod")!, "default", "old"), undefined);
+    });
+    it("a writing reader prunes objects that dropped out of relatedObjects", () => {
+      const writable = new WritableMemoryCluster(
+        documents(`${pod("a")}\n${pod("old", "default", ", uid: u1")}`),
+      );
+      const result = evaluateConfigurationPolicy(
+        withStatus(spec("DeleteIfCreated"), previous(true, "u1")),
+        writable,
+      );
+      assert.equal(
+        result.message,
+        "Compliant; notification - pods [a] found as specified in namespace default",
+      );
+      assert.deepEqual(changes(result), ["delete Pod default/old"]);
+      assert.equal(writable.get(writable.resolveKind("v1", "Pod")!, "default", "old"), undefined);
     });
   });
 });
@@ -956,6 +1218,7 @@ describe("with an API server's dry runs (the live form)", () => {
   function withDryRun(
     update: DryRunOutcome | ((object: JsonObject) => DryRunOutcome),
     create?: DryRunOutcome,
+    write?: (request: WriteRequest) => WriteOutcome,
   ): ClusterReader {
     return {
       resolveKind: (apiVersion, kind) => cluster.resolveKind(apiVersion, kind),
@@ -964,8 +1227,14 @@ describe("with an API server's dry runs (the live form)", () => {
       namespaces: () => cluster.namespaces(),
       dryRunUpdate: (_mapping, object) => (typeof update === "function" ? update(object) : update),
       dryRunCreate: () => create ?? { object: {} },
+      ...(write ? { write } : {}),
     };
   }
+  const writes: WriteRequest[] = [];
+  const written = (request: WriteRequest): WriteOutcome => {
+    writes.push(request);
+    return { result: "written", object: { metadata: { uid: "new-uid" } } };
+  };
   const invalid: DryRunOutcome = {
     error: {
       status: 422,
@@ -994,13 +1263,21 @@ describe("with an API server's dry runs (the live form)", () => {
       "NonCompliant; violation - deployments [web] found but not as specified in namespace default",
     );
   });
+  it("an immutable field in a dry run of enforce is a plain mismatch, with nothing planned", () => {
+    const result = run(
+      enforce(deploymentTemplate("musthave", "spec: {selector: {matchLabels: {app: x}}}")),
+      withDryRun(invalid),
+    );
+    assert.equal(
+      result.message,
+      "NonCompliant; violation - deployments [web] found but not as specified in namespace default",
+    );
+    assert.deepEqual(result.changes, []);
+  });
   it("an immutable field in enforce asks for recreateOption", () => {
     const result = run(
-      deploymentTemplate("musthave", "spec: {selector: {matchLabels: {app: x}}}").replace(
-        "inform",
-        "enforce",
-      ),
-      withDryRun(invalid),
+      enforce(deploymentTemplate("musthave", "spec: {selector: {matchLabels: {app: x}}}")),
+      withDryRun(invalid, undefined, written),
     );
     assert.equal(
       result.message,
@@ -1015,12 +1292,24 @@ describe("with an API server's dry runs (the live form)", () => {
       "spec: {selector: {matchLabels: {app: x}}}",
       "\n    recreateOption: IfRequired",
     ).replace("inform", "enforce");
-    const result = run(spec, withDryRun(invalid));
+    const planned = run(spec, withDryRun(invalid));
+    assert.equal(
+      planned.message,
+      "NonCompliant; violation - deployments [web] found but not as specified in namespace default",
+    );
+    assert.deepEqual(changes(planned), ["update (recreate) Deployment default/web"]);
+    writes.length = 0;
+    const result = run(spec, withDryRun(invalid, undefined, written));
     assert.equal(
       result.message,
       "Compliant; notification - deployments [web] was updated successfully in namespace default",
     );
     assert.deepEqual(changes(result), ["update (recreate) Deployment default/web"]);
+    assert.deepEqual(
+      writes.map((request) => request.op),
+      ["recreate"],
+    );
+    assert.equal(result.relatedObjects[0]!.properties!.uid, "new-uid");
   });
   it("a strict-validation error names the object", () => {
     const strict: DryRunOutcome = {
@@ -1037,22 +1326,27 @@ describe("with an API server's dry runs (the live form)", () => {
     );
   });
   it("a refused create is a creation error", () => {
-    const refused: DryRunOutcome = {
-      error: {
-        status: 422,
-        reason: "Invalid",
-        message: 'Pod "x" is invalid: spec.containers: Required value',
-      },
+    const refusal = {
+      status: 422,
+      reason: "Invalid",
+      message: 'Pod "x" is invalid: spec.containers: Required value',
     };
+    const refused: DryRunOutcome = { error: refusal };
     const result = run(
-      podTemplate("musthave", "name: x, namespace: default").replace("inform", "enforce"),
+      enforce(podTemplate("musthave", "name: x, namespace: default")),
       withDryRun({ object: {} }, refused),
     );
+    // A dry run reports the object missing and plans nothing it knows would be refused.
+    assert.equal(result.message, "NonCompliant; violation - pods [x] not found in namespace default");
+    assert.deepEqual(result.changes, []);
+    const enforced = run(
+      enforce(podTemplate("musthave", "name: x, namespace: default")),
+      withDryRun({ object: {} }, undefined, () => ({ result: "refused", error: refusal })),
+    );
     assert.equal(
-      result.message,
+      enforced.message,
       'NonCompliant; violation - pods [x] in namespace default is missing, and cannot be created, reason: `Pod "x" is invalid: spec.containers: Required value`',
     );
-    assert.deepEqual(result.changes, []);
   });
 });
 

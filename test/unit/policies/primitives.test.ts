@@ -72,11 +72,11 @@ describe("label selectors validate and match as Kubernetes does", () => {
   const errors: [unknown, string][] = [
     [
       { matchExpressions: [{ key: "a", operator: "In" }] },
-      "values: Invalid value: []string(nil): for 'in', 'notin' operators, values set can't be empty",
+      "values: Invalid value: null: for 'in', 'notin' operators, values set can't be empty",
     ],
     [
       { matchExpressions: [{ key: "a", operator: "Exists", values: ["x"] }] },
-      'values: Invalid value: []string{"x"}: values set must be empty for exists and does not exist',
+      'values: Invalid value: ["x"]: values set must be empty for exists and does not exist',
     ],
     [{ matchExpressions: [{ key: "a", operator: "Foo" }] }, '"Foo" is not a valid label selector operator'],
     [
