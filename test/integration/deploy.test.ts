@@ -133,8 +133,21 @@ function deployed(component: "hub" | "agent"): Unstructured[] {
 }
 
 const ofKind = (objects: Unstructured[], kind: string) => objects.filter((object) => object.kind === kind);
-const rolesOf = (objects: Unstructured[]) =>
-  objects.filter((object): object is RoleManifest => ["ClusterRole", "Role"].includes(object.kind));
+/**
+ * The roles the component's bindings grant. A role shipped unbound (bosun:hub:templates, which an
+ * operator binds per namespace when policies use hub templates) grants nothing until then.
+ */
+const rolesOf = (objects: Unstructured[]) => {
+  const bound = new Set(
+    objects
+      .filter((object) => ["ClusterRoleBinding", "RoleBinding"].includes(object.kind))
+      .map((binding) => (binding as Unstructured & { roleRef?: { name?: string } }).roleRef?.name),
+  );
+  return objects.filter(
+    (object): object is RoleManifest =>
+      ["ClusterRole", "Role"].includes(object.kind) && bound.has(object.metadata.name),
+  );
+};
 
 interface PolicyRule {
   apiGroups?: string[];
@@ -1146,6 +1159,128 @@ describe("deploy/ on a real control plane", () => {
         assert.deepEqual(await appliedWorks(), []);
       },
       { timeoutMs: 60_000, what: "the replica set, its works and what they applied gone" },
+    );
+  });
+
+  test("the hub propagates a Policy through a PolicySet, the agent evaluates and enforces it, and both remove it", async () => {
+    const policyGroup = "policy.open-cluster-management.io";
+    const policyRef = {
+      apiVersion: `${policyGroup}/v1`,
+      kind: "Policy",
+      name: "deploy-policy",
+      namespace: placementNamespace,
+    };
+    const configMapRef = {
+      apiVersion: "v1",
+      kind: "ConfigMap",
+      name: "deploy-policy",
+      namespace: placementNamespace,
+    };
+    const configurationPolicyRef = {
+      apiVersion: `${policyGroup}/v1`,
+      kind: "ConfigurationPolicy",
+      name: "deploy-policy-config",
+      namespace: clusterName,
+    };
+    type WithCompliance = Unstructured & { status?: { compliant?: string } };
+    await admin.create({
+      ...policyRef,
+      metadata: { name: "deploy-policy", namespace: placementNamespace },
+      spec: {
+        disabled: false,
+        remediationAction: "inform",
+        "policy-templates": [
+          {
+            objectDefinition: {
+              apiVersion: `${policyGroup}/v1`,
+              kind: "ConfigurationPolicy",
+              metadata: { name: "deploy-policy-config" },
+              spec: {
+                remediationAction: "inform",
+                severity: "low",
+                pruneObjectBehavior: "DeleteIfCreated",
+                "object-templates": [
+                  {
+                    complianceType: "musthave",
+                    objectDefinition: {
+                      apiVersion: "v1",
+                      kind: "ConfigMap",
+                      metadata: { name: "deploy-policy", namespace: placementNamespace },
+                      data: { key: "value" },
+                    },
+                  },
+                ],
+              },
+            },
+          },
+        ],
+      },
+    });
+    await admin.create({
+      apiVersion: `${policyGroup}/v1beta1`,
+      kind: "PolicySet",
+      metadata: { name: "deploy-set", namespace: placementNamespace },
+      spec: { policies: ["deploy-policy"] },
+    });
+    await admin.create({
+      apiVersion: `${policyGroup}/v1`,
+      kind: "PlacementBinding",
+      metadata: { name: "deploy-set", namespace: placementNamespace },
+      placementRef: { apiGroup: clusterGroup, kind: "Placement", name: "all" },
+      subjects: [{ apiGroup: policyGroup, kind: "PolicySet", name: "deploy-set" }],
+    });
+    // inform: the agent reports the missing ConfigMap, and creates nothing.
+    await eventually(
+      async () => {
+        assert.equal((await admin.get<WithCompliance>(policyRef)).status?.compliant, "NonCompliant");
+        const set = await admin.get<WithCompliance>({
+          ...policyRef,
+          apiVersion: `${policyGroup}/v1beta1`,
+          kind: "PolicySet",
+          name: "deploy-set",
+        });
+        assert.equal(set.status?.compliant, "NonCompliant");
+      },
+      { timeoutMs: 60_000, what: "the policy NonCompliant on the root and the set" },
+    );
+    assert.equal(await admin.getOrUndefined(configMapRef), undefined);
+    // enforce: the agent creates the ConfigMap and the root turns Compliant.
+    await admin.patch(policyRef, "merge", { spec: { remediationAction: "enforce" } });
+    await eventually(
+      async () => {
+        assert.equal((await admin.get<WithCompliance>(policyRef)).status?.compliant, "Compliant");
+        assert.ok(await admin.getOrUndefined(configMapRef), "the enforced ConfigMap");
+      },
+      { timeoutMs: 60_000, what: "the policy enforced and Compliant" },
+    );
+    // A remediated object deleted out of band is created again (a repeated compliance message
+    // updates its earlier Event).
+    const created = (await admin.get<Unstructured>(configMapRef)).metadata.uid;
+    await admin.delete(configMapRef);
+    await eventually(
+      async () => {
+        const again = await admin.getOrUndefined<Unstructured>(configMapRef);
+        assert.ok(again && again.metadata.uid !== created, "the ConfigMap created again");
+        assert.equal((await admin.get<WithCompliance>(policyRef)).status?.compliant, "Compliant");
+      },
+      { timeoutMs: 60_000, what: "the deleted ConfigMap remediated" },
+    );
+    // Deleting the policy removes its replica, its work and the ConfigurationPolicy on the cluster.
+    await admin.delete(policyRef);
+    await eventually(
+      async () => {
+        assert.equal(
+          await admin.getOrUndefined({
+            ...policyRef,
+            namespace: clusterName,
+            name: `${placementNamespace}.deploy-policy`,
+          }),
+          undefined,
+        );
+        assert.equal(await admin.getOrUndefined(configurationPolicyRef), undefined);
+        assert.equal(await admin.getOrUndefined(configMapRef), undefined, "pruned: the policy created it");
+      },
+      { timeoutMs: 60_000, what: "the replica, the ConfigurationPolicy and what it created gone" },
     );
   });
 
