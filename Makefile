@@ -38,6 +38,7 @@ status: install
 	npm run --silent bosun -- local status
 
 # The benchmarks of bench/ (placement scheduling, the policy engine, the placement controller on a
-# real hub); each prints its figures, which bench/RESULTS.md records with the machine and date.
+# real hub, policy change to compliance on a real hub); each prints its figures, which
+# bench/RESULTS.md records with the machine and date.
 bench: install
 	npm run bench

@@ -39,6 +39,12 @@ import { replicaStatus, templateFeedback } from "./replica-status.ts";
 
 export const replicaFieldManager = "bosun-policy-replica";
 
+/**
+ * Replicas reconciled at once. Each reconcile is a few API calls in a row (the work, the status,
+ * the events), so a fleet's replicas need many in flight to keep the API server busy.
+ */
+const defaultWorkers = 16;
+
 export interface ReplicaControllerOptions {
   client: KubeApi;
   clock: Clock;
@@ -97,7 +103,7 @@ export class ReplicaController {
       registry: options.registry,
       logger: options.logger,
       clock: options.clock,
-      workers: options.workers ?? 2,
+      workers: options.workers ?? defaultWorkers,
     });
     const enqueue = (key: string) => this.#controller.enqueue(key);
 
@@ -182,9 +188,10 @@ export class ReplicaController {
     const cluster = key.slice(0, slash);
     const name = key.slice(slash + 1);
     const replica = this.policies.get(key);
+    // By namespace first: every cluster's works of one root carry the same replica label.
     const works = this.works
-      .byLabel(BosunPolicyWorkLabels.replica, name)
-      .filter((work) => work.metadata.namespace === cluster);
+      .byNamespace(cluster)
+      .filter((work) => work.metadata.labels?.[BosunPolicyWorkLabels.replica] === name);
     if (!replica || replica.metadata.deletionTimestamp || !isReplicatedPolicy(replica)) {
       await this.#deleteWorks(works);
       return;
@@ -241,23 +248,25 @@ export class ReplicaController {
     if (added.length === 0) return;
     const rootKey = rootKeyOf(replica);
     const root = rootKey ? this.policies.get(rootKey) : undefined;
+    if (!root) return;
     const cluster = replica.metadata.namespace ?? "";
-    for (const entry of added) {
-      if (root) {
+    // One entry per template, each event naming its template: they are written together.
+    await Promise.all(
+      added.map((entry) => {
         this.#metrics.complianceChanged(
           root.metadata.namespace ?? "",
           root.metadata.name ?? "",
           cluster,
           entry.compliant,
         );
-        await this.#events.record(
+        return this.#events.record(
           root,
           entry.compliant === "Compliant" ? "Normal" : "Warning",
           `${PolicyEvents.complianceReasonPrefix}${cluster}/${entry.template}`,
           entry.message,
         );
-      }
-    }
+      }),
+    );
   }
 
   async #writeWork(

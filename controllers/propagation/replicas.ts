@@ -280,7 +280,9 @@ function desiredReplica(
   // Argo CD, when it manages the root, then ignores the replicas it did not create.
   annotations[Annotations.argocdCompareOptions] = AnnotationValues.argocdIgnoreExtraneous;
 
-  const spec: PolicySpec = structuredClone(root.spec ?? ({} as PolicySpec));
+  // A JSON copy (the spec came from the API server as JSON): twice as fast as structuredClone,
+  // and every root reconcile copies it once per cluster.
+  const spec = JSON.parse(JSON.stringify(root.spec ?? {})) as PolicySpec;
   if (override !== undefined && !isEnforce(spec.remediationAction))
     spec.remediationAction = override as PolicySpec["remediationAction"];
   const dependencies = canonicalDependencies(spec.dependencies, rootNamespace, input.policySets);

@@ -24,6 +24,11 @@ import {
 import { PlacementController } from "../../controllers/placement/controller.ts";
 import { RegistrationControllers } from "../../controllers/registration/controller.ts";
 import { ReplicaSetController } from "../../controllers/replicasets/controller.ts";
+import { PolicyPropagator } from "../../controllers/propagation/propagator.ts";
+import { ReplicaController } from "../../controllers/propagation/replica-controller.ts";
+import { runCompliance } from "../../cli/commands/compliance.ts";
+import { startPrometheus } from "../../local/prometheus/launcher.ts";
+import { MetricsServer } from "../../runtime/server.ts";
 import { runAgent, type AgentPhase } from "../../klusterlet/agent.ts";
 import type { HubConnection } from "../../klusterlet/bootstrap/join.ts";
 import { ensureKubeBinaries } from "../../local/binaries.ts";
@@ -355,6 +360,249 @@ describe("registration end to end", () => {
       await replicaSets.stop();
       await placements.stop();
       await informers.stop();
+    }
+  });
+
+  test("a Policy placed by a claim is evaluated, enforced and remediated on that cluster only, and reported everywhere", async () => {
+    // The hub's placement and governance controllers over one cache, serving /metrics, scraped
+    // by a real Prometheus.
+    const informers = new InformerFactory({ client: hub, logger });
+    const registry = new Registry();
+    const shared = { client: hub, clock: systemClock(), logger, registry, informers };
+    const placements = new PlacementController(shared);
+    const propagator = new PolicyPropagator(shared);
+    const replicas = new ReplicaController(shared);
+    const metrics = new MetricsServer({ registry, logger, clock: systemClock() });
+    const address = await metrics.listen({ host: "127.0.0.1", port: 0 });
+    const prometheus = await startPrometheus({
+      targets: [{ job: "bosun-hub", url: `${address.url}/metrics` }],
+      scrapeIntervalSeconds: 1,
+    });
+    await placements.start();
+    await propagator.start();
+    await replicas.start();
+    const policyApi = "policy.open-cluster-management.io";
+    const rootRef = (name: string) => ({
+      apiVersion: `${policyApi}/v1`,
+      kind: "Policy",
+      namespace: "default",
+      name,
+    });
+    type Root = Unstructured & {
+      status?: { compliant?: string; status?: { clustername?: string; compliant?: string }[] };
+    };
+    const configurationPolicy = (name: string, objectTemplates: unknown[]) => ({
+      objectDefinition: {
+        apiVersion: `${policyApi}/v1`,
+        kind: "ConfigurationPolicy",
+        metadata: { name },
+        spec: { remediationAction: "inform", severity: "medium", "object-templates": objectTemplates },
+      },
+    });
+    const governedConfig = {
+      apiVersion: "v1",
+      kind: "ConfigMap",
+      metadata: { name: "settings", namespace: "governed" },
+      data: { level: "strict" },
+    };
+    const perCluster = async (name: string): Promise<Record<string, string | undefined>> => {
+      const root = await hub.get<Root>(rootRef(name));
+      const states: Record<string, string | undefined> = {};
+      for (const entry of root.status?.status ?? []) states[entry.clustername ?? ""] = entry.compliant;
+      return states;
+    };
+    const promValue = async (name: string): Promise<Record<string, number>> => {
+      const values: Record<string, number> = {};
+      for (const sample of await prometheus.query(
+        `policy_governance_info{type="propagated",policy="${name}"}`,
+      ))
+        values[String(sample.metric.cluster_namespace)] = sample.value;
+      return values;
+    };
+    const complianceTable = async () => {
+      let text = "";
+      await runCompliance(
+        hub,
+        { namespace: "default", output: "table", color: false },
+        { write: (chunk: string) => (text += chunk) },
+      );
+      return text;
+    };
+    try {
+      // The default set bound to the namespace (an earlier test may have done it already).
+      await hub
+        .create({
+          apiVersion: "cluster.open-cluster-management.io/v1beta2",
+          kind: "ManagedClusterSetBinding",
+          metadata: { name: "default", namespace: "default" },
+          spec: { clusterSet: "default" },
+        })
+        .catch((error: unknown) => {
+          if (!(error instanceof KubeApiError && error.conflict)) throw error;
+        });
+      await hub.create({
+        apiVersion: "cluster.open-cluster-management.io/v1beta1",
+        kind: "Placement",
+        metadata: { name: "us-east", namespace: "default" },
+        spec: {
+          predicates: [
+            {
+              requiredClusterSelector: {
+                claimSelector: {
+                  matchExpressions: [
+                    { key: "region.open-cluster-management.io", operator: "In", values: ["us-east-1"] },
+                  ],
+                },
+              },
+            },
+          ],
+        },
+      });
+      await hub.create({
+        ...rootRef("governed"),
+        metadata: { name: "governed", namespace: "default" },
+        spec: {
+          disabled: false,
+          remediationAction: "inform",
+          "policy-templates": [
+            configurationPolicy("governed-objects", [
+              {
+                complianceType: "musthave",
+                objectDefinition: { apiVersion: "v1", kind: "Namespace", metadata: { name: "governed" } },
+              },
+              { complianceType: "musthave", objectDefinition: governedConfig },
+            ]),
+            configurationPolicy("no-debug-config", [
+              {
+                complianceType: "mustnothave",
+                objectDefinition: {
+                  apiVersion: "v1",
+                  kind: "ConfigMap",
+                  metadata: { name: "debug", namespace: "default" },
+                },
+              },
+            ]),
+          ],
+        },
+      });
+      await hub.create({
+        ...rootRef("after-governed"),
+        metadata: { name: "after-governed", namespace: "default" },
+        spec: {
+          disabled: false,
+          remediationAction: "inform",
+          dependencies: [
+            {
+              apiVersion: `${policyApi}/v1`,
+              kind: "Policy",
+              name: "governed",
+              namespace: "default",
+              compliance: "Compliant",
+            },
+          ],
+          "policy-templates": [
+            configurationPolicy("governed-namespace", [
+              {
+                complianceType: "musthave",
+                objectDefinition: { apiVersion: "v1", kind: "Namespace", metadata: { name: "governed" } },
+              },
+            ]),
+          ],
+        },
+      });
+      await hub.create({
+        apiVersion: `${policyApi}/v1`,
+        kind: "PlacementBinding",
+        metadata: { name: "us-east", namespace: "default" },
+        placementRef: { apiGroup: "cluster.open-cluster-management.io", kind: "Placement", name: "us-east" },
+        subjects: [
+          { apiGroup: policyApi, kind: "Policy", name: "governed" },
+          { apiGroup: policyApi, kind: "Policy", name: "after-governed" },
+        ],
+      });
+
+      // inform: east reports what is missing in OCM's words; west gets nothing.
+      await eventually(
+        async () => {
+          assert.deepEqual(await perCluster("governed"), { east: "NonCompliant" });
+          assert.deepEqual(await perCluster("after-governed"), { east: "Pending" });
+          assert.deepEqual(await promValue("governed"), { east: 1 });
+          assert.match(await complianceTable(), /governed\s+inform\s+NonCompliant\s+NonCompliant/);
+        },
+        { timeoutMs: 120_000, what: "NonCompliant on the root, in Prometheus and in bosun compliance" },
+      );
+      const replica = await hub.get<
+        Unstructured & { status?: { details?: { history?: { message?: string }[] }[] } }
+      >({
+        ...rootRef("default.governed"),
+        namespace: "east",
+      });
+      assert.equal(
+        replica.status?.details?.[0]?.history?.[0]?.message,
+        "NonCompliant; violation - namespaces [governed] not found; violation - configmaps [settings] not found in namespace governed",
+      );
+      assert.equal(
+        replica.status?.details?.[1]?.history?.[0]?.message,
+        "Compliant; notification - configmaps [debug] missing as expected in namespace default",
+      );
+      assert.equal(
+        await managed.east!.getOrUndefined({ apiVersion: "v1", kind: "Namespace", name: "governed" }),
+        undefined,
+        "inform creates nothing",
+      );
+      assert.equal(
+        (await managed.west!.listAll("policy.open-cluster-management.io/v1", "ConfigurationPolicy")).items
+          .length,
+        0,
+        "nothing reaches the cluster the claim does not select",
+      );
+
+      // enforce: the objects exist on east, the dependent policy is released, all agree.
+      await hub.patch(rootRef("governed"), "merge", { spec: { remediationAction: "enforce" } });
+      const settings = { apiVersion: "v1", kind: "ConfigMap", namespace: "governed", name: "settings" };
+      await eventually(
+        async () => {
+          assert.deepEqual(await perCluster("governed"), { east: "Compliant" });
+          assert.deepEqual(await perCluster("after-governed"), { east: "Compliant" });
+          assert.deepEqual(await promValue("governed"), { east: 0 });
+          assert.match(await complianceTable(), /governed\s+enforce\s+Compliant\s+Compliant/);
+          assert.ok(await managed.east!.getOrUndefined(settings), "the enforced ConfigMap on east");
+        },
+        { timeoutMs: 120_000, what: "Compliant after enforce, everywhere" },
+      );
+      assert.equal(
+        await managed.west!.getOrUndefined({ apiVersion: "v1", kind: "Namespace", name: "governed" }),
+        undefined,
+      );
+
+      // A delete on the cluster, as `kubectl delete`, is remediated and reported.
+      const before = (await managed.east!.get<Unstructured>(settings)).metadata.uid;
+      await managed.east!.delete(settings);
+      await eventually(
+        async () => {
+          const again = await managed.east!.getOrUndefined<Unstructured>(settings);
+          assert.ok(again && again.metadata.uid !== before, "recreated");
+          const history = (
+            await hub.get<Unstructured & { status?: { details?: { history?: { message?: string }[] }[] } }>({
+              ...rootRef("default.governed"),
+              namespace: "east",
+            })
+          ).status?.details?.[0]?.history?.map((entry) => entry.message);
+          assert.ok(
+            history?.some((message) => /was created successfully/.test(message ?? "")),
+            "the remediation reported",
+          );
+          assert.deepEqual(await perCluster("governed"), { east: "Compliant" });
+        },
+        { timeoutMs: 60_000, what: "the deleted ConfigMap remediated and reported" },
+      );
+    } finally {
+      await replicas.stop();
+      await propagator.stop();
+      await placements.stop();
+      await informers.stop();
+      await prometheus.stop();
+      await metrics.close();
     }
   });
 
