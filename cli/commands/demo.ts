@@ -24,6 +24,7 @@ import { installCrds } from "../../runtime/crds.ts";
 import { acceptCluster } from "./accept.ts";
 import { explainLive, renderTable } from "./explain.ts";
 import { clustersTable, worksTable } from "./get.ts";
+import { runCompliance } from "./compliance.ts";
 import { evaluateAgainstServer, readPolicies } from "./policy.ts";
 import { joinCluster } from "./join.ts";
 import { defaultLocalDir, localUp, parseCount, printReach } from "./local.ts";
@@ -144,6 +145,44 @@ async function deliverExampleWorkload(hub: KubeClient, clusters: number): Promis
   }
 }
 
+/**
+ * Waits until the root policy reports `state` for every selected cluster (or a deadline passes)
+ * and returns the `bosun compliance` table as it then stands.
+ */
+async function waitForCompliance(
+  hub: KubeClient,
+  policy: string,
+  clusters: readonly string[],
+  state: string,
+): Promise<string> {
+  const deadline = Date.now() + 120_000;
+  for (;;) {
+    const root = await hub.getOrUndefined<
+      Unstructured & { status?: { status?: { clustername?: string; compliant?: string }[] } }
+    >({
+      apiVersion: "policy.open-cluster-management.io/v1",
+      kind: "Policy",
+      namespace: "default",
+      name: policy,
+    });
+    const reported = new Map(
+      (root?.status?.status ?? []).map((entry) => [entry.clustername, entry.compliant]),
+    );
+    if (clusters.every((cluster) => reported.get(cluster) === state) || Date.now() > deadline) {
+      let text = "";
+      await runCompliance(
+        hub,
+        { namespace: "default", policy, output: "table", color: false },
+        {
+          write: (chunk: string) => (text += chunk),
+        },
+      );
+      return text;
+    }
+    await sleep(500);
+  }
+}
+
 export function registerDemo(program: Command): void {
   program
     .command("demo")
@@ -164,7 +203,7 @@ export function registerDemo(program: Command): void {
       const hubMember = members.find((member) => member.role === "hub")!;
       const clusters = members.filter((member) => member.role === "managed");
 
-      log("\n[1/7] bosun init: hub APIs, bootstrap identity");
+      log("\n[1/8] bosun init: hub APIs, bootstrap identity");
       const hub = await KubeClient.fromFile(hubMember.kubeconfigPath);
       try {
         await installCrds(hub, "hub");
@@ -172,7 +211,7 @@ export function registerDemo(program: Command): void {
         await ensureBootstrapIdentity(hub, endpoint);
         const token = await mintBootstrapToken(hub);
 
-        log("[2/7] bosun hub: the hub controllers, in the background");
+        log("[2/8] bosun hub: the hub controllers, in the background");
         const metricsPort = await freePort();
         const webhookPort = await freePort();
         const hubProcess = await startBackground(dir, "hub-controllers", [
@@ -188,7 +227,7 @@ export function registerDemo(program: Command): void {
           `  pid ${hubProcess.pid}, log ${hubProcess.logFile}, metrics http://127.0.0.1:${metricsPort}/metrics`,
         );
 
-        log("[3/7] bosun join on every managed cluster (an agent each, in the background)");
+        log("[3/8] bosun join on every managed cluster (an agent each, in the background)");
         for (const [index, cluster] of clusters.entries()) {
           await ensureRegionClaim(cluster.kubeconfigPath, demoRegions[index % demoRegions.length]!);
           await joinCluster(
@@ -208,7 +247,7 @@ export function registerDemo(program: Command): void {
           );
         }
 
-        log("[4/7] bosun accept on the hub");
+        log("[4/8] bosun accept on the hub");
         for (const cluster of clusters) {
           const result = await acceptCluster(hub, cluster.name, { waitMs: 120_000 });
           log(
@@ -223,20 +262,20 @@ export function registerDemo(program: Command): void {
         );
         log(`\n${clustersTable(fleet)}\n`);
 
-        log("[5/7] a Placement by claim (examples/placement-eu.yaml)");
+        log("[5/8] a Placement by claim (examples/placement-eu.yaml)");
         const selected = await applyExamplePlacement(hub);
         log(`  default/eu-clusters selects: ${selected.join(", ") || "(none)"}\n`);
         log("  bosun explain placement eu-clusters -n default:");
         const explanation = await explainLive(hub, "default", "eu-clusters", Date.now());
         for (const line of renderTable(explanation).split("\n")) log(`    ${line}`);
 
-        log("\n[6/7] a ManifestWorkReplicaSet to that placement (examples/replicaset-web.yaml)");
+        log("\n[6/8] a ManifestWorkReplicaSet to that placement (examples/replicaset-web.yaml)");
         const works = await deliverExampleWorkload(hub, selected.length);
         log("  bosun get works: each selected cluster's agent pulled its work and applied it");
         for (const line of worksTable(works).split("\n")) log(`    ${line}`);
 
         log(
-          "\n[7/7] bosun policy evaluate on each selected cluster (examples/policy-baseline.yaml; read-only)",
+          "\n[7/8] bosun policy evaluate on each selected cluster (examples/policy-baseline.yaml; read-only)",
         );
         const policyFile = join(examplesDir, "policy-baseline.yaml");
         const policies = readPolicies(await readFile(policyFile, "utf8"), policyFile);
@@ -261,12 +300,43 @@ export function registerDemo(program: Command): void {
             client.close();
           }
         }
+
+        log(
+          "\n[8/8] the same baseline as a Policy bound to that placement (examples/policy-shop-governed.yaml)",
+        );
+        for (const document of parseAllDocuments(
+          await readFile(join(examplesDir, "policy-shop-governed.yaml"), "utf8"),
+        )) {
+          await applyServerSide(hub, document.toJS() as Unstructured, {
+            fieldManager: "bosun-demo",
+            force: true,
+          });
+        }
+        const showCompliance = async (state: string) => {
+          const text = await waitForCompliance(hub, "shop-baseline", selected, state);
+          for (const line of text.trimEnd().split("\n")) log(`    ${line}`);
+        };
+        log("  inform: each chosen cluster's agent evaluates it and reports (bosun compliance):");
+        await showCompliance("NonCompliant");
+        await applyServerSide(
+          hub,
+          {
+            apiVersion: "policy.open-cluster-management.io/v1",
+            kind: "Policy",
+            metadata: { name: "shop-baseline", namespace: "default" },
+            spec: { remediationAction: "enforce" },
+          },
+          { fieldManager: "bosun-demo-enforce", force: true },
+        );
+        log("  enforce: the agents create what is missing, and report again:");
+        await showCompliance("Compliant");
       } finally {
         hub.close();
       }
       printReach(members, log);
       log(`\nSee the fleet: npm run bosun -- get clusters --kubeconfig ${hubMember.kubeconfigPath}`);
       log(`See the works: npm run bosun -- get works --kubeconfig ${hubMember.kubeconfigPath}`);
+      log(`See compliance: npm run bosun -- compliance -n default --kubeconfig ${hubMember.kubeconfigPath}`);
       log(
         `Explain a placement: npm run bosun -- explain placement eu-clusters -n default --kubeconfig ${hubMember.kubeconfigPath}`,
       );
