@@ -64,8 +64,10 @@ describe("the hub's shared cache", () => {
         assert.equal(response.status, 200);
         assert.ok(hub.isLeader());
       });
-      // Registration and placement both read clusters, sets and bindings; placement and the
-      // replica sets both read placements and decisions.
+      // Registration and placement both read clusters, sets and bindings; placement, the
+      // replica sets and governance read placements and decisions; the propagator, the replica
+      // and PolicySet controllers all read policies, and propagation and the replica sets read
+      // manifestworks.
       const watches = await openWatches(client);
       for (const resource of [
         "managedclusters",
@@ -76,10 +78,13 @@ describe("the hub's shared cache", () => {
         "addonplacementscores",
         "manifestworkreplicasets",
         "manifestworks",
+        "policies",
+        "placementbindings",
+        "policysets",
       ]) {
         assert.equal(watches.get(resource), 1, `watches on ${resource}: ${JSON.stringify([...watches])}`);
       }
-      assert.equal(hub.informers()?.informers.size, 10);
+      assert.equal(hub.informers()?.informers.size, 13);
     } finally {
       await hub.stop();
       hubClient.close();
