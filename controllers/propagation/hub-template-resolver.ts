@@ -238,7 +238,7 @@ export class HubTemplateResolver {
       return fresh;
     } catch (error) {
       // Another writer made it first: use theirs.
-      if (!(error instanceof KubeApiError && error.conflict)) throw error;
+      if (!(error instanceof KubeApiError && error.alreadyExists)) throw error;
       const made = encryptionKeyOf((await this.#client.get(ref)) as unknown as ClusterObject);
       if (!made)
         throw new Error(`Secret ${cluster}/${Secrets.policyEncryptionKey} has no key`, { cause: error });

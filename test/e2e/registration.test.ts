@@ -438,7 +438,7 @@ describe("registration end to end", () => {
           spec: { clusterSet: "default" },
         })
         .catch((error: unknown) => {
-          if (!(error instanceof KubeApiError && error.conflict)) throw error;
+          if (!(error instanceof KubeApiError && error.alreadyExists)) throw error;
         });
       await hub.create({
         apiVersion: "cluster.open-cluster-management.io/v1beta1",
