@@ -183,14 +183,18 @@ describe("policy agent", () => {
       assert.ok(again, "created again");
       assert.notEqual(again.metadata.uid, before.metadata.uid);
     }, wait);
-    const current = await reports("shop", foundMessage);
-    const messages = messagesOf(current);
-    assert.ok(
-      messages.includes(
-        "Compliant; notification - namespaces [shop] found as specified; notification - configmaps [settings] was created successfully in namespace shop",
-      ),
-      JSON.stringify(messages),
-    );
+    // The recreation is reported (the status may still show the earlier message for a moment),
+    // then the policy settles on finding it as specified.
+    await eventually(async () => {
+      const messages = messagesOf(await policy("shop"));
+      assert.ok(
+        messages.includes(
+          "Compliant; notification - namespaces [shop] found as specified; notification - configmaps [settings] was created successfully in namespace shop",
+        ),
+        JSON.stringify(messages),
+      );
+    }, wait);
+    await reports("shop", foundMessage);
   });
 
   test("mustnothave: inform reports what exists; enforce deletes it and reports the deletion", async () => {
@@ -287,7 +291,15 @@ describe("policy agent", () => {
       "interval",
       "NonCompliant; violation - configmaps [later] not found in namespace shop",
     );
-    assert.ok(!agent.readersOf("ConfigMap.v1 namespace=shop").includes(`${cluster}/interval`), "not watched");
+    // The reader index is updated right after the status write that `reports` saw.
+    await eventually(
+      () =>
+        assert.ok(
+          !agent.readersOf("ConfigMap.v1 namespace=shop").includes(`${cluster}/interval`),
+          "not watched",
+        ),
+      wait,
+    );
     // Not watched: the ConfigMap's creation is seen by the next evaluation the interval brings.
     await client.create({
       apiVersion: "v1",
