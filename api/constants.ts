@@ -898,6 +898,18 @@ export function replicatedPolicyName(rootNamespace: string, rootName: string): s
 }
 
 /**
+ * The `<namespace>/<name>` key of a `<namespace>.<name>` value (a replicated Policy's name, the
+ * root-policy and manifestworkreplicaset labels); undefined when it is not of that form. A
+ * namespace is a DNS label, so the first dot ends it; the name may hold dots.
+ */
+export function keyOfDottedName(value: string | undefined): string | undefined {
+  if (value === undefined) return undefined;
+  const dot = value.indexOf(PolicyTemplates.replicatedNameSeparator);
+  if (dot <= 0 || dot === value.length - 1) return undefined;
+  return `${value.slice(0, dot)}/${value.slice(dot + 1)}`;
+}
+
+/**
  * What OCM's template sync reports about a policy template it does not deliver; a template
  * error reads `NonCompliant; template-error; <reason>` (ConfigurationPolicyMessages.templateErrorPrefix).
  */

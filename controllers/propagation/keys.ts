@@ -1,6 +1,6 @@
 // How governance objects point at each other, as index keys: a binding at its subjects and
 // its placement, a PolicySet at its members, a replicated Policy at its root.
-import { Groups, Labels, PolicyLabels, Resources } from "../../api/constants.ts";
+import { Groups, keyOfDottedName, Labels, PolicyLabels, Resources } from "../../api/constants.ts";
 import type { PlacementDecision } from "../../api/types/placement.ts";
 import type { PlacementBinding, Policy, PolicySet } from "../../api/types/policy.ts";
 import type { Informer } from "../../runtime/informer.ts";
@@ -35,12 +35,7 @@ export function policySetMemberKeys(set: PolicySet): string[] {
 
 /** The root policy key `<ns>/<name>` of a replicated Policy from its root-policy label. */
 export function rootKeyOf(replica: Pick<Policy, "metadata"> | KubeObject): string | undefined {
-  const value = replica.metadata.labels?.[PolicyLabels.rootPolicy];
-  if (value === undefined) return undefined;
-  // A namespace is a DNS label, so the first dot ends it; the name may hold dots.
-  const dot = value.indexOf(".");
-  if (dot <= 0 || dot === value.length - 1) return undefined;
-  return `${value.slice(0, dot)}/${value.slice(dot + 1)}`;
+  return keyOfDottedName(replica.metadata.labels?.[PolicyLabels.rootPolicy]);
 }
 
 /** The clusters a binding's Placement decides; undefined when it names no existing Placement. */

@@ -13,6 +13,7 @@ import {
   BosunWorkAnnotations,
   ConditionStatus,
   Finalizers,
+  keyOfDottedName,
   Labels,
   ManifestWorkReplicaSetConditions,
   Resources,
@@ -83,12 +84,7 @@ export interface ReplicaSetControllerOptions {
 
 /** The replica set key `<namespace>/<name>` of a work's `manifestworkreplicaset` label. */
 export function replicaSetKeyOfWork(work: KubeObject): string | undefined {
-  const value = work.metadata.labels?.[Labels.manifestWorkReplicaSet];
-  if (value === undefined) return undefined;
-  // A namespace is a DNS label, so the first dot ends it; the name may hold dots.
-  const dot = value.indexOf(".");
-  if (dot <= 0 || dot === value.length - 1) return undefined;
-  return `${value.slice(0, dot)}/${value.slice(dot + 1)}`;
+  return keyOfDottedName(work.metadata.labels?.[Labels.manifestWorkReplicaSet]);
 }
 
 function describeError(error: unknown): string {
