@@ -1,7 +1,7 @@
 // Governance on a real hub: the time from a Policy change until every cluster's compliance is on
 // the root Policy. The hub side is real (one local kube-apiserver and etcd; bosun's placement,
 // propagation, replica and PolicySet controllers over one shared cache, as `bosun hub` runs
-// them); the clusters' agents are simulated by a worker thread (bench/policy-agents.ts) that
+// them); the clusters' agents are simulated by a worker thread (bench/agents-worker.ts) that
 // writes the status a work agent and a policy agent would write for every policy ManifestWork.
 // Two phases per fleet size: a Policy with two ConfigurationPolicy templates and its binding are
 // created (inform: every cluster NonCompliant), then its remediationAction becomes enforce
@@ -11,7 +11,6 @@ import { readFileSync } from "node:fs";
 import { cpus, loadavg, totalmem } from "node:os";
 import { setTimeout as sleep } from "node:timers/promises";
 import { parseArgs } from "node:util";
-import { Worker } from "node:worker_threads";
 import { pino } from "pino";
 import { Registry } from "prom-client";
 import {
@@ -38,7 +37,7 @@ import { InformerFactory } from "../runtime/informer-factory.ts";
 import { KubeClient, type KubeApi } from "../runtime/kube/client.ts";
 import { createBoundClusterSet } from "../test/support/placement-fixtures.ts";
 import { readServedTotals, servedBetween } from "./apiserver-metrics.ts";
-import type { AgentOptions, AgentStats } from "./policy-agents.ts";
+import { SimulatedAgents } from "./agents.ts";
 
 const { values: args } = parseArgs({
   options: {
@@ -168,44 +167,6 @@ function configurationPolicy(name: string) {
       },
     },
   };
-}
-
-/** The agents' worker thread, and requests to it. */
-class Agents {
-  readonly #worker: Worker;
-  #waiters: ((message: { type: string }) => void)[] = [];
-
-  private constructor(worker: Worker) {
-    this.#worker = worker;
-    worker.on("message", (message: { type: string }) => this.#waiters.shift()?.(message));
-  }
-
-  static async start(options: AgentOptions): Promise<Agents> {
-    const worker = new Worker(new URL("./policy-agents.ts", import.meta.url), { workerData: options });
-    const failed = new Promise<never>((_, reject) =>
-      worker.once("error", (error) => reject(new Error("the simulated agents failed", { cause: error }))),
-    );
-    const agents = new Agents(worker);
-    await Promise.race([agents.#next(), failed]);
-    return agents;
-  }
-
-  #next(): Promise<{ type: string }> {
-    return new Promise((resolve) => this.#waiters.push(resolve));
-  }
-
-  async stats(): Promise<AgentStats> {
-    const answer = this.#next();
-    this.#worker.postMessage({ type: "stats" });
-    return (await answer) as AgentStats;
-  }
-
-  async stop(): Promise<void> {
-    const answer = this.#next();
-    this.#worker.postMessage({ type: "stop" });
-    await answer;
-    await this.#worker.terminate();
-  }
 }
 
 interface Expectation {
@@ -382,9 +343,10 @@ for (const clusters of sizes) {
       }),
       policySets: new PolicySetController(shared),
     };
-    const agents = await Agents.start({
+    const agents = await SimulatedAgents.start({
       kubeconfigPath: plane.kubeconfigPath,
       concurrency: agentConcurrency,
+      works: "policy",
     });
     for (const controller of Object.values(controllers)) await controller.start();
     const policies = informers.informer(Resources.Policy);

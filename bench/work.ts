@@ -1,15 +1,16 @@
 // Work delivery on a real hub: the time from a ManifestWorkReplicaSet change until every
 // cluster's ManifestWork is Applied on the hub. The hub side is real (one local kube-apiserver
 // and etcd, bosun's placement and replica-set controllers over one shared cache, as `bosun hub`
-// runs them); the agents are simulated by one watcher that does what each agent does on the hub
-// for a work: add its finalizer and report Applied and Available for the work's generation.
-//   npx node bench/work.ts [--clusters 100,1000] [--manifests 20]
+// runs them); the agents are simulated in a worker thread (bench/agents-worker.ts) by one watcher
+// that does what each agent does on the hub for a work: add its finalizer and report Applied and
+// Available for the work's generation, once per generation.
+//   npx node bench/work.ts [--clusters 100,1000] [--manifests 20] [--agent-writes 32]
 import { cpus, totalmem } from "node:os";
 import { setTimeout as sleep } from "node:timers/promises";
 import { parseArgs } from "node:util";
 import { pino } from "pino";
 import { Registry } from "prom-client";
-import { Finalizers, Labels, ManifestWorkConditions, Resources } from "../api/constants.ts";
+import { Labels, ManifestWorkConditions, Resources } from "../api/constants.ts";
 import type { PlacementDecision } from "../api/types/placement.ts";
 import type { ManifestWork } from "../api/types/work.ts";
 import { HubInformers } from "../controllers/informers.ts";
@@ -22,14 +23,14 @@ import { findCondition } from "../runtime/conditions.ts";
 import { installCrds } from "../runtime/crds.ts";
 import { InformerFactory } from "../runtime/informer-factory.ts";
 import { KubeClient } from "../runtime/kube/client.ts";
-import { objectKey } from "../runtime/kube/types.ts";
-import { formatTime } from "../runtime/time.ts";
 import { createBoundClusterSet } from "../test/support/placement-fixtures.ts";
+import { SimulatedAgents } from "./agents.ts";
 
 const { values: args } = parseArgs({
   options: {
     clusters: { type: "string", default: "100,1000" },
     manifests: { type: "string", default: "20" },
+    "agent-writes": { type: "string", default: "32" },
   },
 });
 const sizes = args.clusters.split(",").map(Number);
@@ -52,68 +53,6 @@ function template(version: number) {
       })),
     },
   };
-}
-
-/** Does for every work what its cluster's agent does on the hub; counts the writes. */
-function simulateAgents(client: KubeClient, informers: InformerFactory): { writes: number } {
-  const stats = { writes: 0 };
-  const works = informers.informer<ManifestWork>(
-    HubInformers.manifestWorks.resource,
-    HubInformers.manifestWorks.scope,
-  );
-  const inFlight = new Set<string>();
-  const handle = (work: ManifestWork) => {
-    const key = objectKey(work);
-    const applied = findCondition(work.status?.conditions, ManifestWorkConditions.applied);
-    if (work.metadata.deletionTimestamp || inFlight.has(key)) return;
-    if (applied?.observedGeneration === work.metadata.generation) return;
-    inFlight.add(key);
-    void (async () => {
-      const ref = {
-        apiVersion: Resources.ManifestWork.apiVersion,
-        kind: "ManifestWork",
-        namespace: work.metadata.namespace,
-        name: work.metadata.name!,
-      };
-      try {
-        if (!(work.metadata.finalizers ?? []).includes(Finalizers.manifestWorkCleanup)) {
-          await client.patch(ref, "merge", { metadata: { finalizers: [Finalizers.manifestWorkCleanup] } });
-          stats.writes++;
-        }
-        const now = formatTime(Date.now());
-        const condition = (type: string, reason: string) => ({
-          type,
-          status: "True",
-          reason,
-          message: "",
-          observedGeneration: work.metadata.generation,
-          lastTransitionTime: now,
-        });
-        await client.patch(
-          ref,
-          "merge",
-          {
-            status: {
-              conditions: [
-                condition(ManifestWorkConditions.applied, "AppliedManifestWorkComplete"),
-                condition(ManifestWorkConditions.available, "ResourcesAvailable"),
-              ],
-            },
-          },
-          { subresource: "status" },
-        );
-        stats.writes++;
-      } catch (error) {
-        logger.warn({ err: error, key }, "simulated agent write failed");
-      } finally {
-        inFlight.delete(key);
-        const latest = works.get(key);
-        if (latest) handle(latest);
-      }
-    })();
-  };
-  works.addHandlers({ onAdd: handle, onUpdate: (_p, current) => handle(current) });
-  return stats;
 }
 
 /** Every cluster has a work of generation `generation` or later reported Applied for it. */
@@ -184,7 +123,11 @@ for (const clusters of sizes) {
     };
     const placements = new PlacementController(shared);
     const replicaSets = new ReplicaSetController(shared);
-    const agents = simulateAgents(controllerClient, informers);
+    const agents = await SimulatedAgents.start({
+      kubeconfigPath: plane.kubeconfigPath,
+      concurrency: Number(args["agent-writes"]),
+      works: "all",
+    });
     await placements.start();
     await replicaSets.start();
     try {
@@ -212,7 +155,7 @@ for (const clusters of sizes) {
       const createSeconds = (performance.now() - createdAt) / 1000;
       console.error(`  created: every work Applied ${createSeconds.toFixed(2)} s after the replica set`);
 
-      const writesBefore = agents.writes;
+      const writesBefore = (await agents.stats()).writes;
       const changedAt = performance.now();
       await client.patch(replicaSetRef, "merge", { spec: { manifestWorkTemplate: template(2) } });
       await waitFor(() => allApplied(informers, clusters, 2), "change");
@@ -223,10 +166,11 @@ for (const clusters of sizes) {
         manifestsPerWork: manifestCount,
         createToAllAppliedSeconds: Math.round(createSeconds * 100) / 100,
         changeToAllAppliedSeconds: Math.round(changeSeconds * 100) / 100,
-        agentWritesForChange: agents.writes - writesBefore,
+        agentWritesForChange: (await agents.stats()).writes - writesBefore,
         benchProcessRssMiB: Math.round(process.memoryUsage().rss / 2 ** 20),
       });
     } finally {
+      await agents.stop();
       await replicaSets.stop();
       await placements.stop();
       await informers.stop();

@@ -57,6 +57,8 @@ export interface AgentOptions extends SecretLocation {
   workAgent?: boolean;
   /** Full resync of every ManifestWork without events (stretched by up to 10%). Default 4 min. */
   workResyncMs?: number;
+  /** How long an AppliedManifestWork no ManifestWork backs is kept before eviction. Default 60 min. */
+  workEvictionGracePeriodMs?: number;
   /** Runs the policy agent, which evaluates the cluster namespace's ConfigurationPolicies. Default true. */
   policyAgent?: boolean;
   /** How often the client configs of the ManagedCluster are checked. Default 60 min. */
@@ -156,6 +158,7 @@ async function runWithCertificate(
           logger,
           registry: dependencies.registry,
           resyncMs: options.workResyncMs,
+          evictionGracePeriodMs: options.workEvictionGracePeriodMs,
           random,
         });
   const policy =

@@ -19,6 +19,8 @@ export interface EventRecorderOptions {
   logger: Logger;
   /** Repeats within this window are folded into one Event. Default 10 minutes. */
   aggregationWindowMs?: number;
+  /** The most distinct events remembered for folding; the least recent are forgotten first. Default 4096. */
+  maxRemembered?: number;
 }
 
 interface Recorded {
@@ -35,6 +37,7 @@ function eventNamespace(object: KubeObject): string {
 
 export class EventRecorder {
   readonly #options: EventRecorderOptions;
+  /** Ordered from the least to the most recently recorded, so forgetting starts at the front. */
   readonly #recent = new Map<string, Recorded>();
 
   constructor(options: EventRecorderOptions) {
@@ -52,6 +55,8 @@ export class EventRecorder {
       if (previous) {
         previous.count++;
         previous.lastMs = now;
+        this.#recent.delete(key);
+        this.#recent.set(key, previous);
         await this.#options.client.patch(
           { apiVersion: "v1", kind: "Event", name: previous.name, namespace: previous.namespace },
           "merge",
@@ -84,6 +89,11 @@ export class EventRecorder {
         count: 1,
       });
       this.#recent.set(key, { name, namespace, count: 1, lastMs: now });
+      const limit = this.#options.maxRemembered ?? 4096;
+      for (const oldest of this.#recent.keys()) {
+        if (this.#recent.size <= limit) break;
+        this.#recent.delete(oldest);
+      }
     } catch (error) {
       // The Event may have been garbage-collected or the write refused: start afresh next time.
       this.#recent.delete(key);
@@ -95,6 +105,9 @@ export class EventRecorder {
   }
 
   #forgetOlderThan(cutoffMs: number): void {
-    for (const [key, recorded] of this.#recent) if (recorded.lastMs < cutoffMs) this.#recent.delete(key);
+    for (const [key, recorded] of this.#recent) {
+      if (recorded.lastMs >= cutoffMs) return;
+      this.#recent.delete(key);
+    }
   }
 }

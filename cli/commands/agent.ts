@@ -4,6 +4,7 @@
 import type { Command } from "commander";
 import { collectDefaultMetrics, Registry } from "prom-client";
 import { runAgent } from "../../klusterlet/agent.ts";
+import { parseGoDuration } from "../../klusterlet/policy/interval.ts";
 import { systemClock } from "../../runtime/clock.ts";
 import { createLogger } from "../../runtime/logger.ts";
 import { MetricsServer } from "../../runtime/server.ts";
@@ -16,6 +17,7 @@ interface AgentFlags extends KubeFlags {
   metricsBindAddress?: string;
   clientCertExpirationSeconds?: string;
   externalServerUrls?: string;
+  appliedmanifestworkEvictionGracePeriod: string;
   logLevel: string;
 }
 
@@ -32,6 +34,11 @@ export function registerAgent(program: Command): void {
       "--external-server-urls <urls>",
       "comma-separated https URLs of this cluster's API server, for the hub",
     )
+    .option(
+      "--appliedmanifestwork-eviction-grace-period <duration>",
+      "how long an AppliedManifestWork whose ManifestWork is gone is kept before it and what it applied are deleted (100 years or more: never)",
+      "60m",
+    )
     .option("--log-level <level>", "trace, debug, info, warn or error", "info")
     .action(async (flags: AgentFlags) => {
       const logger = createLogger({ name: "bosun-agent", level: flags.logLevel as "info" });
@@ -39,6 +46,12 @@ export function registerAgent(program: Command): void {
       if (!Number.isInteger(expirationSeconds) || expirationSeconds < 0) {
         throw new Error(
           `--client-cert-expiration-seconds must be a whole number, got "${flags.clientCertExpirationSeconds}"`,
+        );
+      }
+      const evictionGracePeriodMs = parseGoDuration(flags.appliedmanifestworkEvictionGracePeriod);
+      if (evictionGracePeriodMs === undefined || evictionGracePeriodMs < 0) {
+        throw new Error(
+          `--appliedmanifestwork-eviction-grace-period must be a duration such as 60m or 24h, got "${flags.appliedmanifestworkEvictionGracePeriod}"`,
         );
       }
       const managedClient = await clientFromFlags(flags);
@@ -61,6 +74,7 @@ export function registerAgent(program: Command): void {
         signal: stop.signal,
         registry,
         expirationSeconds,
+        workEvictionGracePeriodMs: evictionGracePeriodMs,
         externalServerUrls: flags.externalServerUrls
           ?.split(",")
           .map((url) => url.trim())

@@ -28,6 +28,7 @@ import type { Informer } from "../../runtime/informer.ts";
 import type { InformerFactory } from "../../runtime/informer-factory.ts";
 import { refOf, type KubeApi } from "../../runtime/kube/client.ts";
 import { objectKey } from "../../runtime/kube/types.ts";
+import { OwnWrites } from "../../runtime/own-writes.ts";
 import { patchStatus } from "../../runtime/status.ts";
 import { HubInformers } from "../informers.ts";
 import type { WorkPart } from "../work/split.ts";
@@ -78,6 +79,8 @@ export class ReplicaController {
   readonly #metrics: GovernanceMetrics;
   readonly #events: EventRecorder;
   readonly #limitBytes: number;
+  /** Replica status writes the cache may not have seen yet: a work's echo can race them. */
+  readonly #statusWrites = new OwnWrites<Policy>();
   readonly policies: Informer<Policy>;
   readonly works: Informer<ManifestWork>;
 
@@ -124,6 +127,7 @@ export class ReplicaController {
       },
       onUpdate: (previous, current) => {
         if (!isReplicatedPolicy(current)) return;
+        this.#statusWrites.observe(objectKey(current), current);
         const specChanged =
           previous.metadata.deletionTimestamp !== current.metadata.deletionTimestamp ||
           !isDeepStrictEqual(previous.metadata.annotations, current.metadata.annotations) ||
@@ -135,6 +139,7 @@ export class ReplicaController {
       },
       onDelete: (policy) => {
         if (!isReplicatedPolicy(policy)) return;
+        this.#statusWrites.observe(objectKey(policy), undefined);
         enqueue(objectKey(policy));
         dependents(policy);
       },
@@ -187,7 +192,7 @@ export class ReplicaController {
     const slash = key.indexOf("/");
     const cluster = key.slice(0, slash);
     const name = key.slice(slash + 1);
-    const replica = this.policies.get(key);
+    const replica = this.#statusWrites.latest(key, this.policies.get(key));
     // By namespace first: every cluster's works of one root carry the same replica label.
     const works = this.works
       .byNamespace(cluster)
@@ -232,7 +237,10 @@ export class ReplicaController {
       // Nothing could be delivered: every template says why.
       result.status.compliant = "NonCompliant";
     }
-    await patchStatus(this.#client, replica, result.status, { fieldManager: replicaFieldManager });
+    const written = await patchStatus(this.#client, replica, result.status, {
+      fieldManager: replicaFieldManager,
+    });
+    if (written) this.#statusWrites.remember(key, replica, written);
     await this.#announce(replica, result.added);
     if (failures.length > 0) {
       context?.logger.warn({ failures }, "the policy's works could not all be written");
@@ -289,12 +297,14 @@ export class ReplicaController {
     const annotationPatch = generate(existing.metadata.annotations ?? {}, part.annotations);
     const specPatch = generate(existing.spec ?? {}, part.spec);
     if (labelPatch === undefined && annotationPatch === undefined && specPatch === undefined) return existing;
+    // No resourceVersion precondition: the agent writes the work's status as compliance changes,
+    // and the patch only sets what this controller owns. A cache behind the server at worst leaves
+    // a difference that the watch event bringing the newer work makes the next reconcile correct.
     return this.#client.patch<ManifestWork>(
       refOf(existing),
       "merge",
       {
         metadata: {
-          resourceVersion: existing.metadata.resourceVersion,
           ...(labelPatch !== undefined ? { labels: labelPatch } : {}),
           ...(annotationPatch !== undefined ? { annotations: annotationPatch } : {}),
         },

@@ -18,6 +18,7 @@ import { jittered } from "../../runtime/jitter.ts";
 import type { KubeClient, ObjectRef } from "../../runtime/kube/client.ts";
 import { splitKey } from "../../runtime/kube/types.ts";
 import { patchStatus } from "../../runtime/status.ts";
+import { formatTime } from "../../runtime/time.ts";
 import { applyWork, type ManifestResult } from "./applier.ts";
 import {
   appliedManifestWorkName,
@@ -27,6 +28,7 @@ import {
   workNameOf,
 } from "./applied-name.ts";
 import { deleteAppliedResources } from "./cleanup.ts";
+import { evictionStep } from "./eviction.ts";
 import { ConditionRuleCache } from "./condition-rules.ts";
 import { removedResources, sortAppliedResources } from "./deletion.ts";
 import { buildResourceMeta } from "./manifest-conditions.ts";
@@ -53,6 +55,11 @@ export interface WorkAgentOptions {
   crdWaitMs?: number;
   /** Keys reconciled at once. Default 4. */
   workers?: number;
+  /**
+   * How long an AppliedManifestWork with no ManifestWork behind it (or of another hub) is kept
+   * before it and what it applied are deleted. Default 60 min; 100 years or more: never.
+   */
+  evictionGracePeriodMs?: number;
   random?: () => number;
 }
 
@@ -100,6 +107,8 @@ export class WorkAgent {
   readonly #applied: Informer<AppliedManifestWork>;
   readonly #watch: ResourceWatch;
   readonly #controller: Controller;
+  /** Keyed by AppliedManifestWork name: marks, unmarks and evicts the records no work backs. */
+  readonly #eviction: Controller;
   readonly #cache = new ConditionRuleCache();
   readonly #metrics: WorkAgentMetrics;
   /** Consecutive passes of a work that left something failed or pending, for its backoff. */
@@ -134,6 +143,16 @@ export class WorkAgent {
       backoff: { baseDelayMs: 500, maxDelayMs: 60_000 },
       reconcile: (key, signal, context) => this.#reconcile(key, signal, context),
     });
+    this.#eviction = new Controller({
+      name: "work-eviction",
+      registry: options.registry,
+      logger: this.#logger,
+      clock: options.clock,
+      random: this.#random,
+      workers: 1,
+      backoff: { baseDelayMs: 1000, maxDelayMs: 60_000 },
+      reconcile: (key, _signal, context) => this.#evict(key, context.logger),
+    });
     this.#watch = new ResourceWatch({
       informers: this.#managedInformers,
       onChange: (key) => this.#controller.enqueue(key),
@@ -142,6 +161,7 @@ export class WorkAgent {
 
     const onWork = (work: ManifestWork) => {
       this.#controller.enqueue(`${work.metadata.namespace}/${work.metadata.name}`);
+      this.#eviction.enqueue(appliedManifestWorkName(this.#hubHash, work.metadata.name ?? ""));
       // A part that changes may let the parts after it go ahead.
       const part = partOf(work.metadata);
       if (!part) return;
@@ -160,6 +180,7 @@ export class WorkAgent {
     const onApplied = (applied: AppliedManifestWork) => {
       const workName = workNameOf(applied.metadata.name ?? "", this.#hubHash);
       if (workName) this.#controller.enqueue(`${options.clusterName}/${workName}`);
+      this.#eviction.enqueue(applied.metadata.name ?? "");
     };
     this.#applied.addHandlers({
       onAdd: onApplied,
@@ -186,15 +207,21 @@ export class WorkAgent {
     this.#hubInformers.start();
     this.#managedInformers.start();
     this.#controller.start();
+    this.#eviction.start();
   }
 
   async stop(): Promise<void> {
-    await this.#controller.stop();
+    await Promise.all([this.#controller.stop(), this.#eviction.stop()]);
     await Promise.all([this.#hubInformers.stop(), this.#managedInformers.stop()]);
   }
 
-  whenIdle(): Promise<void> {
-    return this.#controller.whenIdle();
+  async whenIdle(): Promise<void> {
+    await Promise.all([this.#controller.whenIdle(), this.#eviction.whenIdle()]);
+  }
+
+  /** The eviction controller, for tests that wait for its reconciles. */
+  get evictionController(): Controller {
+    return this.#eviction;
   }
 
   #resync(): { requeueAfterMs: number } {
@@ -370,6 +397,62 @@ export class WorkAgent {
       await patchStatus(this.#options.managedClient, applied, { ...applied.status, appliedResources });
     }
     return pending.length > 0;
+  }
+
+  /**
+   * One AppliedManifestWork: marked for eviction when no work of this hub backs it, unmarked when
+   * one does again, deleted with what it applied once the grace period is over; one being deleted
+   * with no work behind it is cleaned up here (the work's own reconcile cleans up the others).
+   */
+  async #evict(name: string, logger: Logger): Promise<{ requeueAfterMs?: number }> {
+    if (!this.#works.hasSynced || !this.#applied.hasSynced) return { requeueAfterMs: 1000 };
+    const applied = this.#applied.get(name);
+    if (!applied) return {};
+    const workExists = (workName: string) =>
+      this.#works.get(`${this.#options.clusterName}/${workName}`) !== undefined;
+    const workName = workNameOf(name, this.#hubHash);
+    if (applied.metadata.deletionTimestamp) {
+      if (workName !== undefined && workExists(workName)) return {};
+      const finished = await this.#finalizeApplied(applied, logger);
+      return finished ? {} : { requeueAfterMs: this.#backoff(`eviction/${name}`) };
+    }
+    const nowMs = this.#options.clock.now();
+    const step = evictionStep({
+      applied,
+      hubHash: this.#hubHash,
+      workExists,
+      nowMs,
+      gracePeriodMs:
+        this.#options.evictionGracePeriodMs ?? Work.appliedManifestWorkEvictionGracePeriodSeconds * 1000,
+    });
+    const client = this.#options.managedClient;
+    switch (step.action) {
+      case "none":
+        return {};
+      case "mark":
+        await patchStatus(client, applied, { ...applied.status, evictionStartTime: formatTime(nowMs) });
+        logger.info(
+          { appliedManifestWork: name },
+          "no ManifestWork backs this AppliedManifestWork: eviction starts",
+        );
+        return { requeueAfterMs: step.requeueAfterMs };
+      case "unmark": {
+        const { evictionStartTime: _started, ...status } = applied.status ?? {};
+        await patchStatus(client, applied, status);
+        logger.info({ appliedManifestWork: name }, "its ManifestWork is back: eviction stopped");
+        return {};
+      }
+      case "wait":
+        return { requeueAfterMs: step.requeueAfterMs };
+      case "evict":
+        logger.warn(
+          { appliedManifestWork: name, reason: step.reason },
+          "evicting the AppliedManifestWork and what it applied",
+        );
+        await client.delete(refOf(applied), { propagationPolicy: "Background", uid: applied.metadata.uid });
+        // Its deletionTimestamp comes back as an event, and the cleanup runs then.
+        return {};
+    }
   }
 
   /**

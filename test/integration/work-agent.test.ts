@@ -133,6 +133,8 @@ describe("work agent", () => {
       clock: systemClock(),
       logger,
       registry: new Registry(),
+      // Short, so that the eviction test sees a record evicted; no other test leaves one unbacked.
+      evictionGracePeriodMs: 3000,
     });
     agent.start();
   });
@@ -575,6 +577,75 @@ describe("work agent", () => {
     await appliedIs("split", "True");
     await appliedIs("split-part-1", "True");
     assert.deepEqual((await managed.get<Unstructured>(cmRef("late", "split"))).data, { a: "1" });
+  });
+
+  test("an AppliedManifestWork no ManifestWork backs, or of another hub, is marked, then evicted with what it applied", async () => {
+    const appliedApi = { apiVersion: workApi, kind: "AppliedManifestWork" };
+    const orphans = [
+      {
+        name: appliedManifestWorkName(agent.hubHash, "vanished"),
+        hash: agent.hubHash,
+        configMap: "vanished",
+      },
+      { name: appliedManifestWorkName("f".repeat(64), "web"), hash: "f".repeat(64), configMap: "other-hub" },
+    ];
+    for (const orphan of orphans) {
+      const record = await managed.create<AppliedManifestWork>({
+        apiVersion: workApi,
+        kind: "AppliedManifestWork",
+        metadata: { name: orphan.name, finalizers: [Finalizers.appliedManifestWorkCleanup] },
+        spec: { hubHash: orphan.hash, agentID: "agent-under-test", manifestWorkName: orphan.configMap },
+      });
+      const owned = await managed.create<Unstructured>({
+        ...configMap(orphan.configMap, "apps", { a: "1" }),
+        metadata: {
+          name: orphan.configMap,
+          namespace: "apps",
+          ownerReferences: [
+            {
+              apiVersion: workApi,
+              kind: "AppliedManifestWork",
+              name: orphan.name,
+              uid: record.metadata.uid!,
+            },
+          ],
+        },
+      });
+      await managed.patch(
+        { ...appliedApi, name: orphan.name },
+        "merge",
+        {
+          status: {
+            appliedResources: [
+              {
+                group: "",
+                version: "v1",
+                resource: "configmaps",
+                namespace: "apps",
+                name: orphan.configMap,
+                uid: owned.metadata.uid,
+              },
+            ],
+          },
+        },
+        { subresource: "status" },
+      );
+    }
+    // A ConfigMap the agent did not apply stays, whatever happens to the records.
+    await managed.create(configMap("bystander", "apps", { a: "1" }));
+    for (const orphan of orphans) {
+      await gone({ ...appliedApi, name: orphan.name }, managed);
+      await gone(cmRef(orphan.configMap, "apps"), managed);
+    }
+    assert.ok(await managed.getOrUndefined(cmRef("bystander", "apps")));
+    // Records backed by a work of this hub were never touched.
+    const marked = (await managed.listAll<AppliedManifestWork>(workApi, "AppliedManifestWork")).items.filter(
+      (record) => record.status?.evictionStartTime,
+    );
+    assert.deepEqual(
+      marked.map((record) => record.metadata.name),
+      [],
+    );
   });
 
   test("the agent never wrote a ManifestWork outside its cluster namespace", async () => {

@@ -1,16 +1,20 @@
-// The simulated policy agents of bench/governance.ts, in a worker thread of their own so that
-// their CPU time is measured apart from the hub controllers'. One watch on every ManifestWork of
-// the hub stands for every cluster's work agent and policy agent: for each policy work at a
-// generation not reported yet, it writes in one status merge patch what the two agents would
-// end up reporting, the work and each ConfigurationPolicy Applied, and each template's
-// compliance fed back (inform: NonCompliant, enforce: Compliant), with a bounded number of
-// writes in flight.
+// The simulated agents of the hub benchmarks, in a worker thread of their own so that their CPU
+// time is measured apart from the hub controllers'. One watch on every ManifestWork of the hub
+// stands for every cluster's agent: for each work at a generation not reported yet, it writes in
+// one status merge patch what the agents would end up reporting, with a bounded number of writes
+// in flight.
+// - "policy" works (bench/governance.ts): only the works of replicated Policies; the work and each
+//   ConfigurationPolicy Applied, and each template's compliance fed back (inform: NonCompliant,
+//   enforce: Compliant), as the work agent and the policy agent together report it.
+// - "all" works (bench/work.ts): every work, given the cleanup finalizer once as the work agent
+//   does, and reported Applied and Available.
 import { parentPort, workerData } from "node:worker_threads";
 import { pino } from "pino";
 import {
   BosunPolicyWork,
   BosunPolicyWorkLabels,
   ConditionStatus,
+  Finalizers,
   ManifestWorkConditions,
   ManifestWorkMessages,
   ManifestWorkReasons,
@@ -28,6 +32,8 @@ export interface AgentOptions {
   kubeconfigPath: string;
   /** Status writes in flight at once. */
   concurrency: number;
+  /** Which works the agents report, and what they report of them. */
+  works: "policy" | "all";
 }
 
 /** What the worker answers to `{ type: "stats" }`. */
@@ -78,8 +84,33 @@ function condition(
   };
 }
 
-/** The status both agents would have written for the work's current generation. */
-export function reportedStatus(work: ManifestWork, nowMs: number): ManifestWorkStatus {
+/** The work agent's conditions for a work applied at its current generation. */
+function appliedConditions(work: ManifestWork, nowMs: number): Condition[] {
+  const generation = work.metadata.generation ?? 0;
+  const now = formatTime(nowMs);
+  const conditions = work.status?.conditions;
+  return [
+    condition(
+      conditions,
+      ManifestWorkConditions.applied,
+      ManifestWorkReasons.appliedManifestWorkComplete,
+      ManifestWorkMessages.appliedManifestWorkComplete,
+      generation,
+      now,
+    ),
+    condition(
+      conditions,
+      ManifestWorkConditions.available,
+      ManifestWorkReasons.resourcesAvailable,
+      ManifestWorkMessages.resourcesAvailable,
+      generation,
+      now,
+    ),
+  ];
+}
+
+/** The status both agents would have written for a policy work's current generation. */
+export function reportedPolicyStatus(work: ManifestWork, nowMs: number): ManifestWorkStatus {
   const generation = work.metadata.generation ?? 0;
   const now = formatTime(nowMs);
   // The policy agent's history timestamps carry microseconds.
@@ -129,34 +160,13 @@ export function reportedStatus(work: ManifestWork, nowMs: number): ManifestWorkS
       },
     };
   });
-  const conditions = work.status?.conditions;
-  return {
-    conditions: [
-      condition(
-        conditions,
-        ManifestWorkConditions.applied,
-        ManifestWorkReasons.appliedManifestWorkComplete,
-        ManifestWorkMessages.appliedManifestWorkComplete,
-        generation,
-        now,
-      ),
-      condition(
-        conditions,
-        ManifestWorkConditions.available,
-        ManifestWorkReasons.resourcesAvailable,
-        ManifestWorkMessages.resourcesAvailable,
-        generation,
-        now,
-      ),
-    ],
-    resourceStatus: { manifests },
-  };
+  return { conditions: appliedConditions(work, nowMs), resourceStatus: { manifests } };
 }
 
 /** Runs the agents until told to stop; answers stats requests. */
 async function run(options: AgentOptions): Promise<void> {
   const port = parentPort;
-  if (!port) throw new Error("policy-agents.ts runs as a worker thread");
+  if (!port) throw new Error("agents-worker.ts runs as a worker thread");
   const logger = pino({ level: "warn" }, pino.destination(2));
   const client = await KubeClient.fromFile(options.kubeconfigPath);
   const informers = new InformerFactory({ client, logger });
@@ -171,8 +181,9 @@ async function run(options: AgentOptions): Promise<void> {
   const queued = new Set<string>();
   let inFlight = 0;
 
+  const policyWorks = options.works === "policy";
   const due = (work: ManifestWork) =>
-    work.metadata.labels?.[BosunPolicyWorkLabels.replica] !== undefined &&
+    (!policyWorks || work.metadata.labels?.[BosunPolicyWorkLabels.replica] !== undefined) &&
     !work.metadata.deletionTimestamp &&
     reported.get(objectKey(work)) !== work.metadata.generation;
 
@@ -199,18 +210,22 @@ async function run(options: AgentOptions): Promise<void> {
   const report = async (work: ManifestWork) => {
     const key = objectKey(work);
     const generation = work.metadata.generation ?? 0;
+    const ref = {
+      apiVersion: Resources.ManifestWork.apiVersion,
+      kind: Resources.ManifestWork.kind,
+      namespace: work.metadata.namespace,
+      name: work.metadata.name!,
+    };
     try {
-      await client.patch(
-        {
-          apiVersion: Resources.ManifestWork.apiVersion,
-          kind: Resources.ManifestWork.kind,
-          namespace: work.metadata.namespace,
-          name: work.metadata.name!,
-        },
-        "merge",
-        { status: reportedStatus(work, Date.now()) },
-        { subresource: "status" },
-      );
+      if (!policyWorks && !(work.metadata.finalizers ?? []).includes(Finalizers.manifestWorkCleanup)) {
+        const finalizers = [...(work.metadata.finalizers ?? []), Finalizers.manifestWorkCleanup];
+        await client.patch(ref, "merge", { metadata: { finalizers } });
+        stats.writes++;
+      }
+      const status = policyWorks
+        ? reportedPolicyStatus(work, Date.now())
+        : { conditions: appliedConditions(work, Date.now()) };
+      await client.patch(ref, "merge", { status }, { subresource: "status" });
       stats.writes++;
       reported.set(key, generation);
     } catch (error) {
