@@ -6,7 +6,7 @@ import { KubeApiError } from "../../runtime/errors.ts";
 import type { KubeApi } from "../../runtime/kube/client.ts";
 import { resourcePath } from "../../runtime/kube/client.ts";
 import type { Unstructured } from "../../runtime/kube/types.ts";
-import { planDeletion, type DeletionStep } from "./deletion.ts";
+import { planDeletion, planOrphaning, type DeletionStep } from "./deletion.ts";
 
 /** A failed step on one applied resource; the resource stays pending. */
 export class AppliedResourceError extends Error {
@@ -45,28 +45,29 @@ export interface CleanupResult {
 
 /**
  * Deletes, or lets go of, every resource in `resources` that the AppliedManifestWork with uid
- * `appliedUid` applied: see planDeletion for the rules.
+ * `appliedUid` applied: see planDeletion for the rules. With `orphan`, nothing is deleted: each
+ * resource only loses that owner reference (planOrphaning).
  */
 export async function deleteAppliedResources(
   client: KubeApi,
   resources: readonly AppliedManifestResourceMeta[],
   appliedUid: string,
+  options: { orphan?: boolean } = {},
 ): Promise<CleanupResult> {
   const result: CleanupResult = { pending: [], steps: [], errors: [] };
   for (const resource of resources) {
     const path = appliedResourcePath(resource);
     try {
       const live = await getOrUndefined(client, path);
-      const step = planDeletion(
-        resource,
-        live && {
-          uid: live.metadata.uid,
-          resourceVersion: live.metadata.resourceVersion,
-          ownerReferences: live.metadata.ownerReferences,
-          deletionTimestamp: live.metadata.deletionTimestamp,
-        },
-        appliedUid,
-      );
+      const seen = live && {
+        uid: live.metadata.uid,
+        resourceVersion: live.metadata.resourceVersion,
+        ownerReferences: live.metadata.ownerReferences,
+        deletionTimestamp: live.metadata.deletionTimestamp,
+      };
+      const step = options.orphan
+        ? planOrphaning(seen, appliedUid)
+        : planDeletion(resource, seen, appliedUid);
       result.steps.push({ resource, step: step.action });
       switch (step.action) {
         case "forget":

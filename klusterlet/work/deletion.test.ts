@@ -5,6 +5,7 @@ import type { AppliedManifestResourceMeta, DeleteOption } from "../../api/types/
 import {
   partitionByDeleteOption,
   planDeletion,
+  planOrphaning,
   removedResources,
   sortAppliedResources,
   type DeletionStep,
@@ -27,6 +28,47 @@ const record = {
   name: "cm",
   uid: "cm-1",
 };
+
+describe("planOrphaning", () => {
+  const cases: [string, LiveResource | undefined, DeletionStep][] = [
+    ["the resource is gone", undefined, { action: "forget", reason: "missing" }],
+    [
+      "not owned by this AppliedManifestWork: left alone",
+      { uid: "cm-1", ownerReferences: [replicaSet, amw("amw-2")] },
+      { action: "skip", reason: "not-owned" },
+    ],
+    [
+      "owned by it alone: only the reference goes, never the resource",
+      { uid: "cm-1", resourceVersion: "4", ownerReferences: [mine] },
+      {
+        action: "remove-owner",
+        ownerReferences: [],
+        patch: { metadata: { uid: "cm-1", resourceVersion: "4", ownerReferences: [] } },
+      },
+    ],
+    [
+      "other owners keep theirs",
+      { uid: "cm-1", ownerReferences: [replicaSet, mine, amw("amw-2")] },
+      {
+        action: "remove-owner",
+        ownerReferences: [replicaSet, amw("amw-2")],
+        patch: { metadata: { uid: "cm-1", ownerReferences: [replicaSet, amw("amw-2")] } },
+      },
+    ],
+    [
+      "even one being deleted or recreated is only let go of",
+      { uid: "cm-9", ownerReferences: [mine], deletionTimestamp: "2026-01-01T00:00:00Z" },
+      {
+        action: "remove-owner",
+        ownerReferences: [],
+        patch: { metadata: { uid: "cm-9", ownerReferences: [] } },
+      },
+    ],
+  ];
+  for (const [name, live, expected] of cases) {
+    it(name, () => assert.deepEqual(planOrphaning(live, "amw-1"), expected));
+  }
+});
 
 describe("planDeletion", () => {
   const cases: [string, LiveResource | undefined, DeletionStep][] = [

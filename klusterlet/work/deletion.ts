@@ -72,6 +72,22 @@ export function planDeletion(
   };
 }
 
+/**
+ * The step for one applied resource when the AppliedManifestWork with uid `appliedUid` lets go of
+ * everything it applied (an unjoin that keeps the workloads): whatever it owns loses only that
+ * owner reference and stays; nothing is deleted.
+ */
+export function planOrphaning(live: LiveResource | undefined, appliedUid: string): DeletionStep {
+  if (!live) return { action: "forget", reason: "missing" };
+  const references = live.ownerReferences ?? [];
+  if (!isOwnedBy(appliedUid, references)) return { action: "skip", reason: "not-owned" };
+  const ownerReferences = references.filter((reference) => reference.uid !== appliedUid);
+  const metadata: OwnerReferencePatch["metadata"] = { ownerReferences };
+  if (live.uid) metadata.uid = live.uid;
+  if (live.resourceVersion) metadata.resourceVersion = live.resourceVersion;
+  return { action: "remove-owner", ownerReferences, patch: { metadata } };
+}
+
 /** Group, resource, namespace and name equal; the version and uid are not compared. */
 export function sameAppliedResource(
   a: Pick<AppliedManifestResourceMeta, "group" | "resource" | "namespace" | "name">,

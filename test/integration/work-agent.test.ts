@@ -17,6 +17,7 @@ import type {
 } from "../../api/types/work.ts";
 import { appliedManifestWorkName } from "../../klusterlet/work/applied-name.ts";
 import { WorkAgent } from "../../klusterlet/work/controller.ts";
+import { releaseAppliedWorks } from "../../klusterlet/work/release.ts";
 import { systemClock } from "../../runtime/clock.ts";
 import { installCrds } from "../../runtime/crds.ts";
 import { KubeClient } from "../../runtime/kube/client.ts";
@@ -661,5 +662,20 @@ describe("work agent", () => {
     const other = await hub.get<ManifestWork>({ ...workRef("elsewhere"), namespace: "cluster2" });
     assert.equal(other.metadata.finalizers, undefined);
     assert.equal(await managed.getOrUndefined(cmRef("elsewhere", "apps")), undefined);
+  });
+
+  // Last: it stops the agent, as `bosun unjoin` does before releasing.
+  test("released keeping what was applied (unjoin --keep-applied): resources stay without the owner, the records go", async () => {
+    await createWork("kept", { workload: { manifests: [configMap("kept", "apps", { a: "1" })] } });
+    await appliedIs("kept", "True");
+    const record = await applied("kept");
+    await agent.stop();
+    const result = await releaseAppliedWorks(managed, { mode: "orphan" });
+    assert.deepEqual(result.remaining, []);
+    assert.ok(result.released.some((entry) => entry.name === record.metadata.name && entry.orphaned === 1));
+    assert.deepEqual((await managed.listAll<AppliedManifestWork>(workApi, "AppliedManifestWork")).items, []);
+    const kept = await managed.get<Unstructured>(cmRef("kept", "apps"));
+    assert.deepEqual(kept.data, { a: "1" });
+    assert.ok(!(kept.metadata.ownerReferences ?? []).some((owner) => owner.uid === record.metadata.uid));
   });
 });
