@@ -869,6 +869,13 @@ export const BosunReplicaSetReasons = {
    * bigger than any ManifestWork may carry; the message names the field and why.
    */
   templateInvalid: "TemplateInvalid",
+  /**
+   * On ManifestworkApplied: the replica set names a bundle (BosunBundleAnnotations.content)
+   * whose content objects are not all there yet; its works are left as they are.
+   */
+  bundleContentMissing: "BundleContentMissing",
+  /** On ManifestworkApplied: a content object of the named bundle cannot be read or does not match its hash. */
+  bundleContentInvalid: "BundleContentInvalid",
 } as const;
 
 export const BosunWork = {
@@ -878,6 +885,36 @@ export const BosunWork = {
   maxNameLength: 253,
   /** Hex characters of the template hash kept in its label. */
   templateHashLength: 20,
+} as const;
+
+// bosun's own names for a ManifestWorkReplicaSet bundle: manifests too many for one object,
+// kept in ConfigMaps beside the replica set (its "content objects") and named by it.
+
+export const BosunBundleLabels = {
+  /** On a content object: the name of the ManifestWorkReplicaSet it belongs to (same namespace). */
+  bundle: "work.bosun.dev/bundle",
+  /** On a content object: the hash of the whole bundle it is part of. */
+  contentHash: "work.bosun.dev/bundle-hash",
+  /** On a content object: its 0-based position in the bundle. */
+  contentIndex: "work.bosun.dev/bundle-index",
+} as const;
+
+export const BosunBundleAnnotations = {
+  /** On a ManifestWorkReplicaSet: `<hash>/<count>`, the bundle whose manifests follow the template's own. */
+  content: "work.bosun.dev/bundle-content",
+} as const;
+
+export const BosunBundle = {
+  /** The binaryData key of a content object: a gzip-compressed JSON array of manifests. */
+  dataKey: "manifests.json.gz",
+  /** The most compressed bytes one content object holds (a ConfigMap holds at most 1 MiB). */
+  maxContentBytes: 900 * 1024,
+  /** The most bytes one content object may inflate to; more is refused as broken. */
+  maxInflatedBytes: 64 * 1024 * 1024,
+  /** Hex characters of the bundle hash. */
+  hashLength: 32,
+  /** The field manager of `bosun apply`. */
+  fieldManager: "bosun",
 } as const;
 
 // ---------------------------------------------------------------------------------------------
@@ -989,6 +1026,67 @@ export const Metrics = {
 export const BosunGovernance = {
   /** The reporting component of the hub's policy Events. */
   propagatorComponent: "bosun-policy-propagator",
+} as const;
+
+/**
+ * bosun's progressive rollout of a root Policy, one decision group of its placement at a time,
+ * opted into by annotation on the root; its state is kept in an annotation on the root too (the
+ * Policy CRD prunes unknown status fields).
+ */
+export const BosunPolicyRollout = {
+  /** `progressive` rolls the policy out by decision group; absent, it goes everywhere at once. */
+  annotation: "policy.bosun.dev/rollout",
+  progressive: "progressive",
+  /** A Go duration: how long a released group has to succeed before the rollout halts. */
+  deadlineAnnotation: "policy.bosun.dev/rollout-deadline",
+  defaultDeadline: "10m",
+  /** The rollout state as JSON, written by the hub; remove it to restart a halted rollout. */
+  statusAnnotation: "policy.bosun.dev/rollout-status",
+  /** On a replica and on each of its templates: the content revision it carries. */
+  revisionAnnotation: "policy.bosun.dev/rollout-revision",
+  phases: { progressing: "Progressing", halted: "Halted", succeeded: "Succeeded" },
+  haltReasons: { deadlineExceeded: "DeadlineExceeded", invalidAnnotation: "InvalidAnnotation" },
+  events: {
+    halted: "PolicyRolloutHalted",
+    groupReleased: "PolicyRolloutGroupReleased",
+    succeeded: "PolicyRolloutSucceeded",
+  },
+  /**
+   * Extra status feedback of a template that carries a revision: the revision and generation of
+   * the object the agent read, and the generation its compliance was evaluated for.
+   */
+  feedback: {
+    revision: {
+      name: "rolloutRevision",
+      path: ".metadata.annotations.policy\\.bosun\\.dev/rollout-revision",
+    },
+    generation: { name: "generation", path: ".metadata.generation" },
+    lastEvaluatedGeneration: { name: "lastEvaluatedGeneration", path: ".status.lastEvaluatedGeneration" },
+  },
+} as const;
+
+/** The messages of a policy rollout's state and events. */
+export const BosunPolicyRolloutMessages = {
+  invalidMode: (value: string) =>
+    `${BosunPolicyRollout.annotation}: "${value}" is not a rollout mode; use "${BosunPolicyRollout.progressive}" or remove the annotation`,
+  invalidDeadline: (value: string, reason: string) =>
+    `${BosunPolicyRollout.deadlineAnnotation}: "${value}" is not a valid deadline: ${reason}`,
+  nonPositiveDeadline: "the deadline must be longer than 0",
+  noClusters: "no cluster is selected yet",
+  waiting: (group: string, released: number, total: number) =>
+    `released ${group} (${released} of ${total} groups); waiting for the clusters of the released groups to succeed`,
+  released: (group: string, clusters: string) => `Released ${group} to clusters ${clusters}`,
+  succeeded: (total: number) => `every decision group (${total}) was released and succeeded`,
+  halted: (group: string, deadline: string, failures: string) =>
+    `rollout halted: ${group} did not succeed within ${deadline} of its release: ${failures}`,
+  noReplica: "no replica yet",
+  replicaNotCurrent: "its replica does not carry the current content yet",
+  notDelivered: (template: string) => `template ${template} is not delivered to the cluster`,
+  notApplied: (template: string) => `template ${template} is not applied yet`,
+  applyFailed: (template: string, message: string) => `template ${template} could not be applied: ${message}`,
+  notReported: (template: string) => `template ${template} has not reported on the current content`,
+  notEvaluated: (template: string) => `template ${template} is not evaluated yet`,
+  notCompliant: (template: string, compliant: string) => `template ${template} is ${compliant}`,
 } as const;
 
 /** bosun's own governance metrics: OCM has no count of compliance changes. */

@@ -56,3 +56,42 @@ export function decidedClusters(
   }
   return [...clusters];
 }
+
+/** A decision group of a Placement, from its PlacementDecision's labels. */
+export interface DecisionGroup {
+  /** The decision-group-index; Infinity when the label is missing or not a number. */
+  index: number;
+  name: string;
+}
+
+/**
+ * Each cluster a binding's Placement decides with the decision group of its PlacementDecision
+ * (the lowest index when several name it); undefined when it names no existing Placement.
+ * A decision without a usable index puts its clusters after every numbered group.
+ */
+export function decidedClusterGroups(
+  binding: PlacementBinding,
+  placements: Informer<KubeObject>,
+  decisions: Informer<PlacementDecision>,
+): Map<string, DecisionGroup> | undefined {
+  const ref = binding.placementRef;
+  if (ref?.kind !== Resources.Placement.kind || ref.apiGroup !== Resources.Placement.group) return undefined;
+  const namespace = binding.metadata.namespace ?? "";
+  if (!placements.get(`${namespace}/${ref.name}`)) return undefined;
+  const groups = new Map<string, DecisionGroup>();
+  for (const decision of decisions.byLabel(Labels.placement, ref.name)) {
+    if (decision.metadata.namespace !== namespace) continue;
+    const labels = decision.metadata.labels ?? {};
+    const indexText = labels[Labels.decisionGroupIndex] ?? "";
+    const group = {
+      index: /^\d+$/.test(indexText) ? Number(indexText) : Infinity,
+      name: labels[Labels.decisionGroupName] ?? "",
+    };
+    for (const entry of decision.status?.decisions ?? []) {
+      if (!entry.clusterName) continue;
+      const known = groups.get(entry.clusterName);
+      if (!known || group.index < known.index) groups.set(entry.clusterName, group);
+    }
+  }
+  return groups;
+}

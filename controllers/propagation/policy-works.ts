@@ -5,6 +5,7 @@
 // as problems instead, with OCM's messages. The manifests are split into parts when they
 // exceed the size limit.
 import {
+  BosunPolicyRollout,
   BosunPolicyWork,
   BosunPolicyWorkLabels,
   ComplianceStates,
@@ -121,8 +122,12 @@ export function policyManifestConfig(
   kind: string,
   name: string,
   namespace: string,
+  /** A progressive rollout's template: also read what tells its compliance is for its content. */
+  rollout = false,
 ): ManifestConfigOption {
   const { compliant, message, lastTimestamp } = BosunPolicyWork.feedback;
+  const { revision, generation, lastEvaluatedGeneration } = BosunPolicyRollout.feedback;
+  const rolloutPaths = rollout ? [revision, generation, lastEvaluatedGeneration] : [];
   return {
     resourceIdentifier: { group, resource: policyResource(kind), name, namespace },
     feedbackRules: [
@@ -132,6 +137,7 @@ export function policyManifestConfig(
           { name: compliant.name, path: compliant.path },
           { name: message.name, path: message.path },
           { name: lastTimestamp.name, path: lastTimestamp.path },
+          ...rolloutPaths.map((path) => ({ name: path.name, path: path.path })),
         ],
       },
     ],
@@ -191,7 +197,13 @@ function prepareTemplate(replica: Policy, index: number, clusterNamespace: strin
   manifest.metadata = meta;
   overrideRemediationAction(manifest, group, kind, replica.spec.remediationAction);
   if (!isPolicyKind(group, kind)) return { ok: true, name, manifest };
-  return { ok: true, name, manifest, config: policyManifestConfig(group, kind, name, clusterNamespace) };
+  const rollout = annotations[BosunPolicyRollout.revisionAnnotation] !== undefined;
+  return {
+    ok: true,
+    name,
+    manifest,
+    config: policyManifestConfig(group, kind, name, clusterNamespace, rollout),
+  };
 }
 
 function templateError(reason: string): string {

@@ -2,13 +2,18 @@
 // or through a PolicySet) and their Placements' decisions give the clusters it goes to; it
 // writes one replicated Policy per cluster into the cluster's namespace, removes the replicas
 // of clusters no longer selected, and reports placement and per-cluster compliance on the
-// root's status and in `policy_governance_info`. What to write comes from the pure
-// planPropagation and rootStatus; this class reads the caches and makes the calls.
+// root's status and in `policy_governance_info`. A root rolled out progressively goes only to
+// the clusters of its released decision groups (the others keep their replica as it is), and its
+// replicas carry the content revision their clusters report on. What to write comes from the
+// pure planPropagation, nextRollout and rootStatus; this class reads the caches and makes the calls.
 import { isDeepStrictEqual } from "node:util";
 import type { Logger } from "pino";
 import type { Registry } from "prom-client";
 import {
   BosunGovernance,
+  BosunPolicyRollout,
+  BosunPolicyWorkLabels,
+  keyOfDottedName,
   Labels,
   PolicyEvents,
   PolicyLabels,
@@ -18,6 +23,7 @@ import {
 import type { PlacementDecision } from "../../api/types/placement.ts";
 import type { ComplianceState, PlacementBinding, Policy, PolicySet } from "../../api/types/policy.ts";
 import type { ManagedCluster } from "../../api/types/cluster.ts";
+import type { ManifestWork } from "../../api/types/work.ts";
 import type { Clock } from "../../runtime/clock.ts";
 import { Controller, type ReconcileContext } from "../../runtime/controller.ts";
 import { ControllerCache } from "../../runtime/controller-cache.ts";
@@ -32,7 +38,9 @@ import { forEachLimited } from "../../runtime/concurrency.ts";
 import { HubInformers } from "../informers.ts";
 import {
   bindingPlacementKeys,
+  decidedClusterGroups,
   decidedClusters,
+  type DecisionGroup,
   bindingSubjectKeys,
   isReplicatedPolicy,
   policySetMemberKeys,
@@ -40,11 +48,23 @@ import {
 } from "./keys.ts";
 import { GovernanceMetrics } from "./metrics.ts";
 import {
+  clusterOutcome,
+  formatRolloutState,
+  nextRollout,
+  parseRolloutState,
+  rolloutGroups,
+  rolloutRevision,
+} from "./policy-rollout.ts";
+import { clusterEvidence, stampRevision } from "./rollout-evidence.ts";
+import {
   bindingProblems,
+  placingBindings,
   planPropagation,
   replicaDiffers,
   type BindingInput,
   type DesiredReplica,
+  type PropagationInput,
+  type PropagationPlan,
 } from "./replicas.ts";
 import { rootStatus } from "./root-status.ts";
 import { HubTemplateResolver } from "./hub-template-resolver.ts";
@@ -57,6 +77,30 @@ const byMember = "member";
 
 /** Replica writes one reconcile keeps in flight. */
 const writeConcurrency = 16;
+
+/** Extra delay after a rollout deadline ends, so that the recheck sees it ended. */
+const recheckMarginMs = 100;
+
+/** What a root's rollout lets this reconcile do. */
+interface RolloutStep {
+  /** The root, as written when its rollout state changed. */
+  root: Policy;
+  /** The clusters that may get the current content; undefined: all of them. */
+  released: ReadonlySet<string> | undefined;
+  /** Stamped on the replicas of a progressive rollout. */
+  revision: string | undefined;
+  requeueAfterMs?: number;
+}
+
+/** Whether a root's rollout is waiting for its clusters, so that their works' reports matter. */
+function rolloutWaiting(root: Policy): boolean {
+  const annotations = root.metadata.annotations;
+  if (annotations?.[BosunPolicyRollout.annotation] === undefined) return false;
+  const state = parseRolloutState(annotations[BosunPolicyRollout.statusAnnotation]);
+  return (
+    state?.phase !== BosunPolicyRollout.phases.succeeded && state?.phase !== BosunPolicyRollout.phases.halted
+  );
+}
 
 export interface PolicyPropagatorOptions {
   client: KubeApi;
@@ -99,6 +143,7 @@ export class PolicyPropagator {
   readonly decisions: Informer<PlacementDecision>;
   readonly placements: Informer<KubeObject>;
   readonly clusters: Informer<ManagedCluster>;
+  readonly works: Informer<ManifestWork>;
 
   constructor(options: PolicyPropagatorOptions) {
     const logger = options.logger.child({ component: "policy-propagator" });
@@ -118,6 +163,7 @@ export class PolicyPropagator {
     this.policySets = informers.informer(Resources.PolicySet);
     this.placements = informers.informer(Resources.Placement);
     this.clusters = informers.informer(Resources.ManagedCluster);
+    this.works = informers.informer(HubInformers.manifestWorks.resource, HubInformers.manifestWorks.scope);
     this.decisions = informers.informer(
       HubInformers.placementDecisions.resource,
       HubInformers.placementDecisions.scope,
@@ -219,6 +265,23 @@ export class PolicyPropagator {
       onDelete: (placement) =>
         forPlacement(placement.metadata.namespace ?? "", placement.metadata.name ?? ""),
     });
+    // A progressive rollout waits for what the clusters report about the content it released.
+    const forWork = (work: ManifestWork) => {
+      const root = keyOfDottedName(work.metadata.labels?.[BosunPolicyWorkLabels.replica]);
+      const policy = root ? this.policies.get(root) : undefined;
+      if (root && policy && rolloutWaiting(policy)) enqueue(root);
+    };
+    this.works.addHandlers({
+      onAdd: forWork,
+      onUpdate: (previous, current) => {
+        if (
+          !isDeepStrictEqual(previous.status, current.status) ||
+          !isDeepStrictEqual(previous.spec, current.spec)
+        )
+          forWork(current);
+      },
+      onDelete: forWork,
+    });
     // Hub templates may read a cluster's labels.
     this.clusters.addHandlers({
       onUpdate: (previous, current) => {
@@ -261,26 +324,26 @@ export class PolicyPropagator {
 
   // Reconcile -----------------------------------------------------------------------------------
 
-  async reconcile(key: string, context?: ReconcileContext): Promise<void> {
+  async reconcile(key: string, context?: ReconcileContext): Promise<{ requeueAfterMs?: number } | void> {
     const started = this.#clock.now();
     try {
-      await this.#reconcile(key, context);
+      return await this.#reconcile(key, context);
     } finally {
       this.#metrics.handleDuration.observe((this.#clock.now() - started) / 1000);
     }
   }
 
-  async #reconcile(key: string, context?: ReconcileContext): Promise<void> {
+  async #reconcile(key: string, context?: ReconcileContext): Promise<{ requeueAfterMs?: number } | void> {
     const slash = key.indexOf("/");
     const namespace = key.slice(0, slash);
     const name = key.slice(slash + 1);
-    const root = this.policies.get(key);
+    const cached = this.policies.get(key);
     const replicaName = replicatedPolicyName(namespace, name);
     const existing = new Map<string, Policy>();
     for (const replica of this.policies.byLabel(PolicyLabels.rootPolicy, replicaName))
       existing.set(replica.metadata.namespace ?? "", replica);
 
-    if (!root || root.metadata.deletionTimestamp || isReplicatedPolicy(root)) {
+    if (!cached || cached.metadata.deletionTimestamp || isReplicatedPolicy(cached)) {
       await this.#deleteReplicas([...existing.values()]);
       this.#metrics.removeRoot(namespace, name);
       this.#templates.forget(key);
@@ -291,22 +354,28 @@ export class PolicyPropagator {
       binding,
       clusters: decidedClusters(binding, this.placements, this.decisions),
     }));
-    const input = { policy: root, bindings, policySets: this.policySets.byNamespace(namespace) };
+    const input = { policy: cached, bindings, policySets: this.policySets.byNamespace(namespace) };
     const plan = planPropagation(input);
     for (const problem of bindingProblems(input))
-      await this.#events.record(root, "Warning", PolicyEvents.policyPropagation, problem);
+      await this.#events.record(cached, "Warning", PolicyEvents.policyPropagation, problem);
+    const { root, released, revision, requeueAfterMs } = await this.#rollout(cached, input, plan, existing);
 
     const failures: string[] = [];
     const written = new Map<string, Policy>();
+    // Clusters of groups not released yet keep their replica as it is, or stay without one.
+    const releasedReplicas = released
+      ? plan.replicas.filter((replica) => released.has(replica.cluster))
+      : plan.replicas;
     const resolved = await this.#templates.resolve(
       key,
       root,
-      plan.replicas,
+      releasedReplicas,
       (cluster) => this.clusters.get(cluster),
       (cluster) => existing.get(cluster),
     );
-    await forEachLimited(plan.replicas, writeConcurrency, async (desired) => {
-      const replica = resolved.get(desired.cluster) ?? { desired, templateErrors: [], retry: false };
+    await forEachLimited(releasedReplicas, writeConcurrency, async (planned) => {
+      const replica = resolved.get(planned.cluster) ?? { desired: planned, templateErrors: [], retry: false };
+      const desired = revision === undefined ? replica.desired : stampRevision(replica.desired, revision);
       if (replica.retry)
         failures.push(`cluster ${desired.cluster}: hub templates need an API resource that is not installed`);
       for (const error of replica.templateErrors)
@@ -317,10 +386,7 @@ export class PolicyPropagator {
           `Failed to resolve templates for cluster ${desired.cluster}: ${error}`,
         );
       try {
-        written.set(
-          desired.cluster,
-          await this.#writeReplica(replica.desired, existing.get(desired.cluster)),
-        );
+        written.set(desired.cluster, await this.#writeReplica(desired, existing.get(desired.cluster)));
       } catch (error) {
         failures.push(`replica ${desired.cluster}/${desired.name}: ${describeError(error)}`);
       }
@@ -333,12 +399,21 @@ export class PolicyPropagator {
     if (root.spec?.disabled && obsolete.length > 0)
       await this.#events.record(root, "Normal", PolicyEvents.policyPropagation, `Policy ${key} was disabled`);
 
+    // The root reports the clusters that have a replica.
+    const reported: PropagationPlan = released
+      ? {
+          ...plan,
+          clusters: plan.clusters.filter(
+            ({ cluster }) => released.has(cluster) || existing.has(cluster) || written.has(cluster),
+          ),
+        }
+      : plan;
     const compliance = new Map<string, ComplianceState | undefined>();
-    for (const cluster of plan.clusters) {
+    for (const cluster of reported.clusters) {
       const replica = written.get(cluster.cluster) ?? existing.get(cluster.cluster);
       compliance.set(cluster.cluster, replica?.status?.compliant);
     }
-    const status = rootStatus(plan, compliance, root.spec?.disabled === true);
+    const status = rootStatus(reported, compliance, root.spec?.disabled === true);
     await patchStatus(this.#client, root, status, { fieldManager: propagatorFieldManager });
     if (root.spec?.disabled) this.#metrics.removeRoot(namespace, name);
     else this.#metrics.setRoot(namespace, name, status.compliant, compliance);
@@ -348,6 +423,79 @@ export class PolicyPropagator {
       context?.logger.warn({ failures }, "some replicas could not be written");
       throw new Error(`policy ${key}: ${failures.join("; ")}`);
     }
+    return requeueAfterMs === undefined ? undefined : { requeueAfterMs: requeueAfterMs + recheckMarginMs };
+  }
+
+  /**
+   * The rollout step of a root: which clusters may get its current content now. Its state is
+   * written on the root first (with the cached resourceVersion, so a stale cache retries rather
+   * than release a group twice), then its events.
+   */
+  async #rollout(
+    root: Policy,
+    input: PropagationInput,
+    plan: PropagationPlan,
+    existing: ReadonlyMap<string, Policy>,
+  ): Promise<RolloutStep> {
+    const annotations = root.metadata.annotations ?? {};
+    const stored = annotations[BosunPolicyRollout.statusAnnotation];
+    if (annotations[BosunPolicyRollout.annotation] === undefined && stored === undefined)
+      return { root, released: undefined, revision: undefined };
+
+    const revision = rolloutRevision(root.spec);
+    const groupOf = new Map<string, DecisionGroup>();
+    for (const binding of placingBindings(input)) {
+      for (const [cluster, group] of decidedClusterGroups(binding, this.placements, this.decisions) ?? []) {
+        const known = groupOf.get(cluster);
+        if (!known || group.index < known.index) groupOf.set(cluster, group);
+      }
+    }
+    const groups = rolloutGroups(
+      plan.clusters.map(({ cluster }) => cluster),
+      (cluster) => groupOf.get(cluster),
+    );
+    const replicaName = replicatedPolicyName(root.metadata.namespace ?? "", root.metadata.name ?? "");
+    const decision = nextRollout({
+      annotations,
+      disabled: root.spec?.disabled === true,
+      revision,
+      groups,
+      outcome: (cluster) =>
+        clusterOutcome(
+          clusterEvidence(
+            existing.get(cluster),
+            this.works
+              .byNamespace(cluster)
+              .filter((work) => work.metadata.labels?.[BosunPolicyWorkLabels.replica] === replicaName),
+            revision,
+          ),
+        ),
+      nowMs: this.#clock.now(),
+    });
+
+    const text = decision.state ? formatRolloutState(decision.state) : undefined;
+    let current = root;
+    if (text !== stored) {
+      current = await this.#client.patch<Policy>(
+        refOf(root),
+        "merge",
+        {
+          metadata: {
+            resourceVersion: root.metadata.resourceVersion,
+            annotations: { [BosunPolicyRollout.statusAnnotation]: text ?? null },
+          },
+        },
+        { fieldManager: propagatorFieldManager },
+      );
+    }
+    for (const event of decision.events)
+      await this.#events.record(current, event.type, event.reason, event.message);
+    return {
+      root: current,
+      released: decision.released,
+      revision: decision.progressive ? revision : undefined,
+      ...(decision.requeueAfterMs !== undefined ? { requeueAfterMs: decision.requeueAfterMs } : {}),
+    };
   }
 
   /** Creates the replica, or replaces its labels, annotations and spec when they differ. */

@@ -7,6 +7,7 @@ import {
   AnnotationValues,
   Annotations,
   BosunBindingMessages,
+  BosunPolicyRollout,
   Groups,
   PolicyAnnotations,
   PolicyLabels,
@@ -253,12 +254,38 @@ export function planPropagation(input: PropagationInput): PropagationPlan {
   };
 }
 
+/**
+ * The bindings that place the policy (without `subFilter: restricted`) and resolve to a
+ * Placement: the clusters' decision groups come from their decisions. Sorted by name.
+ */
+export function placingBindings(input: PropagationInput): PlacementBinding[] {
+  const placing = new Set(
+    resolveBindings(input)
+      .filter((binding) => !binding.restricted && binding.placement !== undefined)
+      .map((binding) => binding.name),
+  );
+  return input.bindings
+    .map(({ binding }) => binding)
+    .filter(
+      (binding) =>
+        namespaceOf(binding) === namespaceOf(input.policy) && placing.has(binding.metadata.name ?? ""),
+    )
+    .sort((a, b) => byString(a.metadata.name ?? "", b.metadata.name ?? ""));
+}
+
 function copiedMetadata(metadata: Record<string, string> | undefined, copy: boolean): Record<string, string> {
   const kept: Record<string, string> = {};
   for (const [key, value] of Object.entries(metadata ?? {}))
     if (copy || key.startsWith(PolicyAnnotations.prefix)) kept[key] = value;
   return kept;
 }
+
+const rolloutAnnotations = [
+  BosunPolicyRollout.annotation,
+  BosunPolicyRollout.deadlineAnnotation,
+  BosunPolicyRollout.statusAnnotation,
+  BosunPolicyRollout.revisionAnnotation,
+];
 
 function desiredReplica(
   input: PropagationInput,
@@ -277,6 +304,8 @@ function desiredReplica(
 
   const annotations = copiedMetadata(root.metadata.annotations, copy);
   delete annotations[PolicyAnnotations.triggerUpdate];
+  // The root's rollout settings and state concern the hub only.
+  for (const key of rolloutAnnotations) delete annotations[key];
   // Argo CD, when it manages the root, then ignores the replicas it did not create.
   annotations[Annotations.argocdCompareOptions] = AnnotationValues.argocdIgnoreExtraneous;
 
