@@ -350,6 +350,40 @@ describe("WorkQueue", () => {
   });
 
   describe("delayed adds", () => {
+    it("whenIdle waits for a deferred re-run, not for a periodic check", async () => {
+      let runs = 0;
+      const { queue, clock, calls } = harness(() => {
+        runs++;
+        if (runs === 1) return Promise.resolve({ requeueAfterMs: 1_000, deferred: true });
+        return Promise.resolve({ requeueAfterMs: 60_000 });
+      });
+      queue.start();
+      queue.add("ns/a");
+      let idle = false;
+      const waiting = queue.whenIdle().then(() => (idle = true));
+      await flushIo();
+      assert.equal(idle, false, "idle while a deferred write waits");
+      clock.advance(1_000);
+      await waiting;
+      assert.deepEqual(calls, ["ns/a", "ns/a"]);
+      // The periodic check that the second run asked for does not hold whenIdle.
+      await queue.whenIdle();
+      assert.equal(queue.delayed, 1);
+    });
+
+    it("a deferred re-run stays deferred when a later, periodic delay for the same key comes", async () => {
+      const { queue, clock } = harness(() => Promise.resolve());
+      queue.start();
+      queue.addAfter("ns/a", 500, { holdsIdle: true });
+      queue.addAfter("ns/a", 60_000);
+      let idle = false;
+      const waiting = queue.whenIdle().then(() => (idle = true));
+      await flushIo();
+      assert.equal(idle, false);
+      clock.advance(500);
+      await waiting;
+    });
+
     it("runs a key again after the requeueAfter delay its reconcile returned, and not before", async () => {
       let runs = 0;
       const { queue, clock, calls, processed } = harness(() => {

@@ -9,6 +9,11 @@ import { jittered } from "./jitter.ts";
 /** What a reconcile may return: `requeueAfterMs > 0` runs the key again after that delay. */
 export interface ReconcileResult {
   requeueAfterMs?: number;
+  /**
+   * The reconcile left a write for that re-run to make (it held it back to batch changes), rather
+   * than scheduling a periodic check: `whenIdle` waits for the re-run.
+   */
+  deferred?: boolean;
 }
 
 export type ReconcileFunction = (key: string, signal: AbortSignal) => Promise<ReconcileResult | void>;
@@ -70,6 +75,8 @@ export const defaultBackoff: Required<BackoffOptions> = {
 interface DelayedAdd {
   dueAt: number;
   handle: TimerHandle;
+  /** Deferred work, not a periodic check: the queue is not idle while it waits. */
+  holdsIdle: boolean;
 }
 
 export class WorkQueue {
@@ -177,7 +184,7 @@ export class WorkQueue {
    * Queues `key` after `delayMs`. When `key` already has a delayed add, the earlier one wins;
    * when it is already waiting to run now, this is a no-op.
    */
-  addAfter(key: string, delayMs: number): void {
+  addAfter(key: string, delayMs: number, options: { holdsIdle?: boolean } = {}): void {
     if (this.#shuttingDown) return;
     if (!(delayMs > 0)) {
       this.add(key);
@@ -185,16 +192,20 @@ export class WorkQueue {
     }
     if (this.#ready.has(key) || this.#dirty.has(key)) return;
     const dueAt = this.#clock.now() + delayMs;
+    const holdsIdle = options.holdsIdle === true;
     const pending = this.#delayed.get(key);
     if (pending) {
-      if (pending.dueAt <= dueAt) return;
+      if (pending.dueAt <= dueAt) {
+        pending.holdsIdle ||= holdsIdle;
+        return;
+      }
       this.#clock.clearTimeout(pending.handle);
     }
     const handle = this.#clock.setTimeout(() => {
       this.#delayed.delete(key);
       this.add(key);
     }, delayMs);
-    this.#delayed.set(key, { dueAt, handle });
+    this.#delayed.set(key, { dueAt, handle, holdsIdle: holdsIdle || pending?.holdsIdle === true });
   }
 
   /** Queues `key` after its backoff delay and counts a failure; returns the delay. */
@@ -212,7 +223,10 @@ export class WorkQueue {
     this.#failures.delete(key);
   }
 
-  /** Resolves when no key is waiting for a worker or in flight (delayed adds may still be pending). */
+  /**
+   * Resolves when no key is waiting for a worker or in flight, and none waits for deferred work
+   * (other delayed adds, backoffs and periodic checks, may still be pending).
+   */
   whenIdle(): Promise<void> {
     if (this.#idle()) return Promise.resolve();
     return new Promise((resolve) => this.#idleWaiters.push(resolve));
@@ -281,12 +295,14 @@ export class WorkQueue {
     let outcome: WorkOutcome;
     let error: unknown;
     let requeueAfterMs: number | undefined;
+    let deferred = false;
     try {
       const result = await this.#reconcile(key, abort.signal);
       const delay = result?.requeueAfterMs;
       if (delay !== undefined && Number.isFinite(delay) && delay > 0) {
         outcome = "requeue";
         requeueAfterMs = delay;
+        deferred = result?.deferred === true;
       } else {
         outcome = "success";
       }
@@ -310,7 +326,7 @@ export class WorkQueue {
         this.forget(key);
         if (requeueAfterMs !== undefined && !this.#shuttingDown) {
           retryAfterMs = requeueAfterMs;
-          this.addAfter(key, requeueAfterMs);
+          this.addAfter(key, requeueAfterMs, { holdsIdle: deferred });
         }
         break;
       case "error": {
@@ -338,7 +354,9 @@ export class WorkQueue {
   }
 
   #idle(): boolean {
-    return this.#ready.size === 0 && this.#processing.size === 0;
+    if (this.#ready.size > 0 || this.#processing.size > 0) return false;
+    for (const delayed of this.#delayed.values()) if (delayed.holdsIdle) return false;
+    return true;
   }
 
   #notifyIfIdle(): void {

@@ -26,6 +26,7 @@ import type { ManagedCluster } from "../../api/types/cluster.ts";
 import type { ManifestWork } from "../../api/types/work.ts";
 import type { Clock } from "../../runtime/clock.ts";
 import { Controller, type ReconcileContext } from "../../runtime/controller.ts";
+import type { ReconcileResult } from "../../runtime/workqueue.ts";
 import { ControllerCache } from "../../runtime/controller-cache.ts";
 import { KubeApiError } from "../../runtime/errors.ts";
 import { EventRecorder } from "../../runtime/events.ts";
@@ -33,7 +34,8 @@ import type { Informer } from "../../runtime/informer.ts";
 import type { InformerFactory } from "../../runtime/informer-factory.ts";
 import { refOf, type KubeApi } from "../../runtime/kube/client.ts";
 import { objectKey, type KubeObject } from "../../runtime/kube/types.ts";
-import { patchStatus } from "../../runtime/status.ts";
+import { OwnWrites } from "../../runtime/own-writes.ts";
+import { patchStatus, statusPatch } from "../../runtime/status.ts";
 import { forEachLimited } from "../../runtime/concurrency.ts";
 import { HubInformers } from "../informers.ts";
 import {
@@ -80,6 +82,16 @@ const writeConcurrency = 16;
 
 /** Extra delay after a rollout deadline ends, so that the recheck sees it ended. */
 const recheckMarginMs = 100;
+
+/**
+ * The least time between two status writes of one root, per cluster it reports, up to a cap.
+ * A root's status lists every cluster, so at a thousand clusters each write is a ~100 KB object
+ * the API server decodes, validates and sends to every watcher; while replicas report one after
+ * another, their changes are gathered into one write a second instead of one write each. A root
+ * quiet for longer than that is written at once.
+ */
+const rootStatusIntervalPerClusterMs = 1;
+const rootStatusIntervalCapMs = 2000;
 
 /** What a root's rollout lets this reconcile do. */
 interface RolloutStep {
@@ -137,6 +149,10 @@ export class PolicyPropagator {
   readonly #metrics: GovernanceMetrics;
   readonly #events: EventRecorder;
   readonly #templates: HubTemplateResolver;
+  /** Root status writes the cache may not have seen yet: replicas reporting race their echo. */
+  readonly #statusWrites = new OwnWrites<Policy>();
+  /** When each root's status was last written. */
+  readonly #statusWrittenAt = new Map<string, number>();
   readonly policies: Informer<Policy>;
   readonly bindings: Informer<PlacementBinding>;
   readonly policySets: Informer<PolicySet>;
@@ -199,11 +215,13 @@ export class PolicyPropagator {
             (rootChanged(previous, current) || previous.status?.compliant !== current.status?.compliant)
           )
             enqueue(root);
-        } else if (rootChanged(previous, current)) {
-          enqueue(objectKey(current));
+        } else {
+          this.#statusWrites.observe(objectKey(current), current);
+          if (rootChanged(previous, current)) enqueue(objectKey(current));
         }
       },
       onDelete: (policy) => {
+        if (!isReplicatedPolicy(policy)) this.#statusWrites.observe(objectKey(policy), undefined);
         const root = isReplicatedPolicy(policy) ? rootKeyOf(policy) : objectKey(policy);
         if (root) enqueue(root);
       },
@@ -324,7 +342,7 @@ export class PolicyPropagator {
 
   // Reconcile -----------------------------------------------------------------------------------
 
-  async reconcile(key: string, context?: ReconcileContext): Promise<{ requeueAfterMs?: number } | void> {
+  async reconcile(key: string, context?: ReconcileContext): Promise<ReconcileResult | void> {
     const started = this.#clock.now();
     try {
       return await this.#reconcile(key, context);
@@ -333,11 +351,11 @@ export class PolicyPropagator {
     }
   }
 
-  async #reconcile(key: string, context?: ReconcileContext): Promise<{ requeueAfterMs?: number } | void> {
+  async #reconcile(key: string, context?: ReconcileContext): Promise<ReconcileResult | void> {
     const slash = key.indexOf("/");
     const namespace = key.slice(0, slash);
     const name = key.slice(slash + 1);
-    const cached = this.policies.get(key);
+    const cached = this.#statusWrites.latest(key, this.policies.get(key));
     const replicaName = replicatedPolicyName(namespace, name);
     const existing = new Map<string, Policy>();
     for (const replica of this.policies.byLabel(PolicyLabels.rootPolicy, replicaName))
@@ -347,6 +365,7 @@ export class PolicyPropagator {
       await this.#deleteReplicas([...existing.values()]);
       this.#metrics.removeRoot(namespace, name);
       this.#templates.forget(key);
+      this.#statusWrittenAt.delete(key);
       return;
     }
 
@@ -414,16 +433,38 @@ export class PolicyPropagator {
       compliance.set(cluster.cluster, replica?.status?.compliant);
     }
     const status = rootStatus(reported, compliance, root.spec?.disabled === true);
-    await patchStatus(this.#client, root, status, { fieldManager: propagatorFieldManager });
+    // The metrics say it at once; the status write may wait to gather more changes.
     if (root.spec?.disabled) this.#metrics.removeRoot(namespace, name);
     else this.#metrics.setRoot(namespace, name, status.compliant, compliance);
+    const holdMs = this.#statusHold(key, root, status, reported.clusters.length);
+    if (holdMs === 0) {
+      const written = await patchStatus(this.#client, root, status, { fieldManager: propagatorFieldManager });
+      if (written) {
+        this.#statusWrites.remember(key, root, written);
+        this.#statusWrittenAt.set(key, this.#clock.now());
+      }
+    }
 
     if (failures.length > 0) {
       this.#metrics.propagationFailed(namespace, name);
       context?.logger.warn({ failures }, "some replicas could not be written");
       throw new Error(`policy ${key}: ${failures.join("; ")}`);
     }
-    return requeueAfterMs === undefined ? undefined : { requeueAfterMs: requeueAfterMs + recheckMarginMs };
+    const recheckMs = requeueAfterMs === undefined ? undefined : requeueAfterMs + recheckMarginMs;
+    if (holdMs > 0) return { requeueAfterMs: Math.min(holdMs, recheckMs ?? holdMs), deferred: true };
+    return recheckMs === undefined ? undefined : { requeueAfterMs: recheckMs };
+  }
+
+  /**
+   * How long the root's status write waits: 0 when nothing changed or when the last write is
+   * older than the root's interval, else what is left of the interval.
+   */
+  #statusHold(key: string, root: Policy, status: unknown, clusters: number): number {
+    if (statusPatch(root.status, status) === undefined) return 0;
+    const intervalMs = Math.min(rootStatusIntervalCapMs, clusters * rootStatusIntervalPerClusterMs);
+    const last = this.#statusWrittenAt.get(key);
+    if (last === undefined) return 0;
+    return Math.max(0, last + intervalMs - this.#clock.now());
   }
 
   /**
