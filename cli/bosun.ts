@@ -12,6 +12,8 @@ import { registerAgent } from "./commands/agent.ts";
 import { registerExplain } from "./commands/explain.ts";
 import { registerPolicy } from "./commands/policy.ts";
 import { registerCompliance } from "./commands/compliance.ts";
+import { registerVersion } from "./commands/version.ts";
+import { registerCompletion } from "./commands/completion.ts";
 
 export function buildProgram(): Command {
   const program = new Command("bosun")
@@ -29,6 +31,8 @@ export function buildProgram(): Command {
   registerExplain(program);
   registerPolicy(program);
   registerCompliance(program);
+  registerVersion(program);
+  registerCompletion(program);
   return program;
 }
 

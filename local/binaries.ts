@@ -1,5 +1,5 @@
-// Locates the kube-apiserver, kube-controller-manager and etcd binaries, building them
-// from the Go module proxy into the version-keyed cache on first use.
+// Locates the kube-apiserver, kube-controller-manager, kubectl and etcd binaries, building the
+// missing ones from the Go module proxy into the version-keyed cache on first use.
 import { spawn } from "node:child_process";
 import { join } from "node:path";
 
@@ -7,6 +7,8 @@ export interface KubeBinaries {
   dir: string;
   kubeApiserver: string;
   kubeControllerManager: string;
+  /** The kubectl of the same Kubernetes release as the control plane. */
+  kubectl: string;
   etcd: string;
 }
 
@@ -48,6 +50,7 @@ export async function ensureKubeBinaries(options: EnsureBinariesOptions = {}): P
     dir,
     kubeApiserver: join(dir, "kube-apiserver"),
     kubeControllerManager: join(dir, "kube-controller-manager"),
+    kubectl: join(dir, "kubectl"),
     etcd: join(dir, "etcd"),
   };
 }

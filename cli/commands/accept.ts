@@ -14,8 +14,9 @@ import {
   parseRequest,
   type CertificateSigningRequest,
 } from "../../controllers/registration/csr.ts";
-import type { KubeClient } from "../../runtime/kube/client.ts";
-import { addKubeFlags, clientFromFlags, type KubeFlags } from "../kube.ts";
+import type { KubeApi } from "../../runtime/kube/client.ts";
+import { addKubeFlags, withKubeClient, type KubeFlags } from "../kube.ts";
+import { outputOption } from "../output.ts";
 
 export const approveReason = "bosun Approve";
 
@@ -26,17 +27,23 @@ export interface AcceptOptions {
   requesters?: string[];
   /** Approve any requester, not only bootstrap identities. */
   skipApproveCheck?: boolean;
+  /** Report what would be approved and accepted; write nothing (the accept patch is a server-side dry run). */
+  dryRun?: boolean;
   now?: () => number;
   log?: (line: string) => void;
 }
 
 export interface AcceptResult {
   cluster: string;
+  /** The CSRs approved (with dryRun: that would be). */
   approved: string[];
   skipped: { csr: string; reason: string }[];
+  /** hubAcceptsClient was set by this run (with dryRun: would be). */
+  accepted: boolean;
+  dryRun: boolean;
 }
 
-async function pendingCsrs(client: KubeClient, cluster: string): Promise<CertificateSigningRequest[]> {
+async function pendingCsrs(client: KubeApi, cluster: string): Promise<CertificateSigningRequest[]> {
   const { items } = await client.listAll<CertificateSigningRequest>(
     "certificates.k8s.io/v1",
     "CertificateSigningRequest",
@@ -47,7 +54,7 @@ async function pendingCsrs(client: KubeClient, cluster: string): Promise<Certifi
   return items.filter(isPending);
 }
 
-async function acceptedAlready(client: KubeClient, cluster: string): Promise<boolean> {
+async function acceptedAlready(client: KubeApi, cluster: string): Promise<boolean> {
   const existing = await client.getOrUndefined<ManagedCluster>({
     apiVersion: Resources.ManagedCluster.apiVersion,
     kind: "ManagedCluster",
@@ -57,14 +64,15 @@ async function acceptedAlready(client: KubeClient, cluster: string): Promise<boo
 }
 
 export async function acceptCluster(
-  client: KubeClient,
+  client: KubeApi,
   cluster: string,
   options: AcceptOptions = {},
 ): Promise<AcceptResult> {
   const now = options.now ?? Date.now;
   const log = options.log ?? (() => {});
   const deadline = now() + (options.waitMs ?? 0);
-  const result: AcceptResult = { cluster, approved: [], skipped: [] };
+  const dryRun = options.dryRun === true;
+  const result: AcceptResult = { cluster, approved: [], skipped: [], accepted: false, dryRun };
   for (;;) {
     const candidates: CertificateSigningRequest[] = [];
     result.skipped = [];
@@ -89,9 +97,9 @@ export async function acceptCluster(
       );
     }
     for (const csr of chosen) {
-      await approveCsr(client, csr, approveReason, "Approved by bosun accept", now());
+      if (!dryRun) await approveCsr(client, csr, approveReason, "Approved by bosun accept", now());
       result.approved.push(csr.metadata.name ?? "");
-      log(`CSR ${csr.metadata.name} approved`);
+      log(`CSR ${csr.metadata.name} ${dryRun ? "would be approved (dry run)" : "approved"}`);
     }
     if (result.approved.length > 0 || now() >= deadline) break;
     // Nothing to approve for a cluster accepted before (a re-run): no reason to wait.
@@ -110,11 +118,21 @@ export async function acceptCluster(
     throw new Error(`no csr is approved yet for cluster ${cluster}`);
   }
   if (!existing.spec?.hubAcceptsClient) {
-    await client.patch({ apiVersion: existing.apiVersion, kind: existing.kind, name: cluster }, "merge", {
-      spec: { hubAcceptsClient: true },
-    });
+    await client.patch(
+      { apiVersion: existing.apiVersion, kind: existing.kind, name: cluster },
+      "merge",
+      { spec: { hubAcceptsClient: true } },
+      { dryRun },
+    );
+    result.accepted = true;
   }
-  log(`set hubAcceptsClient to true for managed cluster ${cluster}`);
+  log(
+    dryRun
+      ? existing.spec?.hubAcceptsClient
+        ? `managed cluster ${cluster} is accepted already (dry run)`
+        : `would set hubAcceptsClient to true for managed cluster ${cluster} (dry run)`
+      : `set hubAcceptsClient to true for managed cluster ${cluster}`,
+  );
   return result;
 }
 
@@ -128,6 +146,8 @@ export function registerAccept(program: Command): void {
     .option("--timeout <seconds>", "how long --wait waits", "120")
     .option("--requesters <users>", "comma-separated CSR requesters to trust when several asked")
     .option("--skip-approve-check", "approve CSRs from any requester, not only bootstrap identities")
+    .option("--dry-run", "print what would be approved and accepted, and change nothing")
+    .addOption(outputOption(["text", "json"], "text"))
     .action(
       async (
         flags: KubeFlags & {
@@ -136,6 +156,8 @@ export function registerAccept(program: Command): void {
           timeout: string;
           requesters?: string;
           skipApproveCheck?: boolean;
+          dryRun?: boolean;
+          output: "text" | "json";
         },
       ) => {
         const clusters = flags.clusters
@@ -143,19 +165,22 @@ export function registerAccept(program: Command): void {
           .map((name) => name.trim())
           .filter(Boolean);
         if (clusters.length === 0) throw new Error("--clusters names no cluster");
-        const client = await clientFromFlags(flags);
-        try {
+        const results = await withKubeClient(flags, async (client) => {
+          const accepted: AcceptResult[] = [];
           for (const cluster of clusters) {
-            await acceptCluster(client, cluster, {
-              waitMs: flags.wait ? Number(flags.timeout) * 1000 : 0,
-              requesters: flags.requesters?.split(",").map((user) => user.trim()),
-              skipApproveCheck: flags.skipApproveCheck,
-              log: (line) => console.log(line),
-            });
+            accepted.push(
+              await acceptCluster(client, cluster, {
+                waitMs: flags.wait ? Number(flags.timeout) * 1000 : 0,
+                requesters: flags.requesters?.split(",").map((user) => user.trim()),
+                skipApproveCheck: flags.skipApproveCheck,
+                dryRun: flags.dryRun,
+                log: (line) => flags.output === "text" && console.log(line),
+              }),
+            );
           }
-        } finally {
-          client.close();
-        }
+          return accepted;
+        });
+        if (flags.output === "json") console.log(JSON.stringify(results, null, 2));
       },
     );
 }

@@ -393,7 +393,11 @@ describe("usage", () => {
     it(`-o ${JSON.stringify(value)} is ${ok ? "accepted" : "refused, naming the allowed values"}`, () => {
       const error = outputError(value);
       if (ok) assert.equal(error, undefined);
-      else assert.equal(error, `-o must be one of table, wide, json, yaml, not ${JSON.stringify(value)}`);
+      else
+        assert.equal(
+          error,
+          `-o/--output must be one of table, wide, json, yaml, not ${JSON.stringify(value)}`,
+        );
     });
   }
 

@@ -9,8 +9,9 @@ import type { ComplianceHistory, ComplianceState, Policy } from "../../api/types
 import { Informer } from "../../runtime/informer.ts";
 import type { KubeApi } from "../../runtime/kube/client.ts";
 import { createLogger } from "../../runtime/logger.ts";
-import { addKubeFlags, clientFromFlags, type KubeFlags } from "../kube.ts";
-import { formatTable } from "./get.ts";
+import { addKubeFlags, withKubeClient, type KubeFlags } from "../kube.ts";
+import { outputFormatProblem, outputOption } from "../output.ts";
+import { formatTable } from "./get-tables.ts";
 
 export const outputFormats = ["table", "wide", "json", "yaml"] as const;
 export type OutputFormat = (typeof outputFormats)[number];
@@ -321,9 +322,7 @@ export function explainCell(cell: CellExplanation, options: { color: boolean }):
 
 /** The usage error for an -o value, or undefined when it is one of outputFormats. */
 export function outputError(value: string): string | undefined {
-  return (outputFormats as readonly string[]).includes(value)
-    ? undefined
-    : `-o must be one of ${outputFormats.join(", ")}, not ${JSON.stringify(value)}`;
+  return outputFormatProblem(value, outputFormats);
 }
 
 export interface FlagProblemsInput {
@@ -562,7 +561,7 @@ export function registerCompliance(program: Command): void {
       .option("-n, --namespace <namespace>", `the root Policies' namespace (default: ${defaultNamespace})`)
       .option("-A, --all-namespaces", "root Policies of every namespace")
       .option("--cluster <cluster>", "explain POLICY on this cluster: each template's compliance and history")
-      .option("-o, --output <format>", outputFormats.join(", "), "table")
+      .addOption(outputOption(outputFormats, "table"))
       .option("-w, --watch", "print again whenever a Policy changes, until interrupted")
       .addHelpText(
         "after",
@@ -581,29 +580,29 @@ cannot be read, 2 on usage errors.`,
     const problems = usageErrors({ ...flags, policy });
     if (problems.length > 0)
       this.error(`error: ${problems.join("; ")}`, { exitCode: 2, code: "bosun.usage" });
-    const client = await clientFromFlags(flags);
     const stop = new AbortController();
     const onInterrupt = () => stop.abort();
     process.once("SIGINT", onInterrupt);
     try {
-      process.exitCode = await runCompliance(
-        client,
-        {
-          namespace: flags.namespace,
-          allNamespaces: flags.allNamespaces,
-          policy,
-          cluster: flags.cluster,
-          output: flags.output as OutputFormat,
-          color: useColor(process.stdout.isTTY, process.env.NO_COLOR),
-          watch: flags.watch,
-          signal: stop.signal,
-          logger: createLogger({ name: "bosun-compliance", level: "warn", destination: process.stderr }),
-        },
-        process.stdout,
+      process.exitCode = await withKubeClient(flags, (client) =>
+        runCompliance(
+          client,
+          {
+            namespace: flags.namespace,
+            allNamespaces: flags.allNamespaces,
+            policy,
+            cluster: flags.cluster,
+            output: flags.output as OutputFormat,
+            color: useColor(process.stdout.isTTY, process.env.NO_COLOR),
+            watch: flags.watch,
+            signal: stop.signal,
+            logger: createLogger({ name: "bosun-compliance", level: "warn", destination: process.stderr }),
+          },
+          process.stdout,
+        ),
       );
     } finally {
       process.off("SIGINT", onInterrupt);
-      client.close();
     }
   });
 }

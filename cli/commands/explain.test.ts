@@ -184,7 +184,7 @@ describe("bosun explain placement (offline)", () => {
     [
       "a bad --output",
       ["-f", placementFile, "--fleet", fleetFile, "-o", "yaml"],
-      /--output must be table or json/,
+      /option '-o, --output <format>' argument 'yaml' is invalid\. Allowed formats: table, json\./,
     ],
     [
       "a bad --now",

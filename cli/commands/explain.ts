@@ -19,7 +19,8 @@ import type { Placement, PlacementDecision, PlacementStatus } from "../../api/ty
 import { FleetIndex, type FleetObjects } from "../../controllers/placement/scheduler/fleet.ts";
 import { schedule, type ClusterExplanation } from "../../controllers/placement/scheduler/scheduler.ts";
 import type { KubeClient } from "../../runtime/kube/client.ts";
-import { clientFromFlags, type KubeFlags } from "../kube.ts";
+import { withKubeClient, type KubeFlags } from "../kube.ts";
+import { outputOption } from "../output.ts";
 
 export interface PlacementExplanation {
   placement: { namespace: string; name: string };
@@ -266,28 +267,22 @@ export function registerExplain(program: Command): void {
       "a multi-document YAML of ManagedClusters, sets, bindings, scores and decisions",
     )
     .option("--now <time>", "the clock for tolerationSeconds and score validUntil (RFC 3339)")
-    .option("-o, --output <format>", "table or json", "table")
+    .addOption(outputOption(["table", "json"], "table"))
     .option("-n, --namespace <namespace>", "the Placement's namespace (live form)")
     .option("--kubeconfig <file>", "the hub's kubeconfig (live form; default $KUBECONFIG or ~/.kube/config)")
     .option("--context <name>", "the kubeconfig context (live form)")
     .action(async function (this: Command, name: string | undefined, options: ExplainOptions) {
-      if (options.output !== "table" && options.output !== "json") {
-        usage(this, `--output must be table or json, got ${JSON.stringify(options.output)}`);
-      }
       if (name !== undefined || options.namespace !== undefined || options.kubeconfig !== undefined) {
         if (options.file !== undefined || options.fleet !== undefined) {
           usage(this, "give either NAME (live) or -f/--fleet (offline), not both");
         }
         if (name === undefined) usage(this, "the live form needs the Placement's NAME");
-        const client = await clientFromFlags(options);
-        try {
-          const explanation = await explainLive(client, options.namespace ?? "default", name, Date.now());
-          console.log(
-            options.output === "json" ? JSON.stringify(explanation, null, 2) : renderTable(explanation),
-          );
-        } finally {
-          client.close();
-        }
+        const explanation = await withKubeClient(options, (client) =>
+          explainLive(client, options.namespace ?? "default", name, Date.now()),
+        );
+        console.log(
+          options.output === "json" ? JSON.stringify(explanation, null, 2) : renderTable(explanation),
+        );
         return;
       }
       if (options.file === undefined || options.fleet === undefined)

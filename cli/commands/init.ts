@@ -7,7 +7,16 @@ import {
   mintBootstrapToken,
 } from "../../controllers/registration/bootstrap.ts";
 import { installCrds } from "../../runtime/crds.ts";
+import {
+  applyManifests,
+  checkDeployFlags,
+  hubDeployManifests,
+  manifestStream,
+  readDeployManifests,
+  type DeployFlags,
+} from "./deploy-manifests.ts";
 import { addKubeFlags, clientFromFlags, type KubeFlags } from "../kube.ts";
+import { outputOption } from "../output.ts";
 import type { KubeClient } from "../../runtime/kube/client.ts";
 
 export interface TokenFlags extends KubeFlags {
@@ -49,14 +58,26 @@ export function registerInit(program: Command): void {
       "--use-bootstrap-token",
       "issue a Kubernetes bootstrap token (ocmhub.<secret>) instead of a 1-hour service-account token",
     )
-    .option("-o, --output <format>", "text or json", "text")
-    .action(async (flags: TokenFlags) => {
+    .addOption(outputOption(["text", "json"], "text"))
+    .option("--deploy", "print the in-cluster hub (deploy/hub: RBAC, Deployment, Services) instead")
+    .option("--apply", "with --deploy: prepare the hub as init does and apply them (server-side apply)")
+    .option("--image <image>", "with --deploy: the bosun image the hub runs (default: bosun:latest)")
+    .action(async (flags: TokenFlags & DeployFlags) => {
+      checkDeployFlags(flags);
+      const deployment = flags.deploy
+        ? hubDeployManifests(await readDeployManifests("hub"), { image: flags.image })
+        : [];
+      if (flags.deploy && !flags.apply) {
+        process.stdout.write(manifestStream(deployment));
+        return;
+      }
       const client = await clientFromFlags(flags);
       try {
         const quiet = flags.output === "json";
         await installCrds(client, "hub", { onProgress: (message) => quiet || console.log(message) });
         const hub = hubEndpointOf(client);
         await ensureBootstrapIdentity(client, hub);
+        await applyManifests(client, deployment, (message) => quiet || console.log(message));
         printJoin(await joinToken(client, flags), hub.server, flags.output);
       } finally {
         client.close();

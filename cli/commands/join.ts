@@ -13,18 +13,27 @@ import {
   ManagedClusterConditions,
   Namespaces,
   Resources,
-  SecretKeys,
   Secrets,
 } from "../../api/constants.ts";
 import type { ManagedCluster } from "../../api/types/cluster.ts";
 import { applyServerSide } from "../../runtime/apply.ts";
 import { findCondition } from "../../runtime/conditions.ts";
+import { releaseAppliedWorks } from "../../klusterlet/work/release.ts";
 import { KubeApiError } from "../../runtime/errors.ts";
 import { KubeClient } from "../../runtime/kube/client.ts";
 import type { Unstructured } from "../../runtime/kube/types.ts";
 import { startBackground, stopBackground } from "../background.ts";
 import { installCrds } from "../../runtime/crds.ts";
-import { addKubeFlags, clientFromFlags, resolveKubeconfigPath, type KubeFlags } from "../kube.ts";
+import { addKubeFlags, clientFromFlags, kubeconfigArgs, loadKubeconfig, type KubeFlags } from "../kube.ts";
+import {
+  agentDeployManifests,
+  applyManifests,
+  bootstrapSecret,
+  checkDeployFlags,
+  manifestStream,
+  readDeployManifests,
+  type DeployFlags,
+} from "./deploy-manifests.ts";
 
 export const joinFieldManager = "bosun-join";
 
@@ -133,7 +142,7 @@ export interface JoinFlags extends KubeFlags {
   clientCertExpirationSeconds?: string;
 }
 
-export async function joinCluster(flags: JoinFlags, log: (line: string) => void): Promise<void> {
+function checkJoinFlags(flags: JoinFlags): void {
   if (!/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(flags.clusterName) || flags.clusterName.length > 63) {
     throw new Error(
       `--cluster-name "${flags.clusterName}" must be a DNS-1123 label (lower-case letters, digits, '-')`,
@@ -142,43 +151,41 @@ export async function joinCluster(flags: JoinFlags, log: (line: string) => void)
   if (!flags.hubApiserver.startsWith("https://")) throw new Error("--hub-apiserver must be an https:// URL");
   if (flags.agent !== "background" && flags.agent !== "none")
     throw new Error(`--agent must be background or none`);
+}
+
+/** Fails now, with a clear message, rather than in the agent's log: the token must work. */
+async function checkBootstrapToken(bootstrap: KubeClient, clusterName: string): Promise<void> {
+  try {
+    await bootstrap.getOrUndefined({
+      apiVersion: Resources.ManagedCluster.apiVersion,
+      kind: "ManagedCluster",
+      name: clusterName,
+    });
+  } catch (error) {
+    throw new Error(`the hub refused the bootstrap token: ${(error as Error).message}`, { cause: error });
+  }
+}
+
+export async function joinCluster(flags: JoinFlags, log: (line: string) => void): Promise<void> {
+  checkJoinFlags(flags);
   const caPem = await discoverHubCa(flags.hubApiserver, flags.hubToken, flags.caFile, log);
   const bootstrap = await KubeClient.fromString(
     bootstrapKubeconfig(flags.hubApiserver, caPem, flags.hubToken),
   );
   const managed = await clientFromFlags(flags);
   try {
-    // Fail now, with a clear message, rather than in the agent's log: the token must work.
-    try {
-      await bootstrap.getOrUndefined({
-        apiVersion: Resources.ManagedCluster.apiVersion,
-        kind: "ManagedCluster",
-        name: flags.clusterName,
-      });
-    } catch (error) {
-      throw new Error(`the hub refused the bootstrap token: ${(error as Error).message}`, { cause: error });
-    }
+    await checkBootstrapToken(bootstrap, flags.clusterName);
     await installCrds(managed, "managed", { onProgress: log });
     const apply = (object: Unstructured) =>
       applyServerSide(managed, object, { fieldManager: joinFieldManager, force: true });
     await apply({ apiVersion: "v1", kind: "Namespace", metadata: { name: Namespaces.agent } });
-    await apply({
-      apiVersion: "v1",
-      kind: "Secret",
-      metadata: { name: Secrets.bootstrapHubKubeconfig, namespace: Namespaces.agent },
-      type: "Opaque",
-      data: {
-        [SecretKeys.kubeconfig]: Buffer.from(
-          bootstrapKubeconfig(flags.hubApiserver, caPem, flags.hubToken),
-        ).toString("base64"),
-      },
-    });
+    await apply(bootstrapSecret(bootstrapKubeconfig(flags.hubApiserver, caPem, flags.hubToken)));
     log(`wrote ${Namespaces.agent}/${Secrets.bootstrapHubKubeconfig}`);
 
     if (flags.agent === "background") {
-      const kubeconfig = resolve(resolveKubeconfigPath(flags));
-      const args = ["agent", "--kubeconfig", kubeconfig, "--cluster-name", flags.clusterName];
-      if (flags.context) args.push("--context", flags.context);
+      const target = loadKubeconfig(flags);
+      const files = target.files.map((file) => resolve(file));
+      const args = ["agent", ...kubeconfigArgs({ ...target, files }), "--cluster-name", flags.clusterName];
       if (flags.clientCertExpirationSeconds)
         args.push("--client-cert-expiration-seconds", flags.clientCertExpirationSeconds);
       const started = await startBackground(resolve(flags.agentDir), `agent-${flags.clusterName}`, args);
@@ -189,6 +196,45 @@ export async function joinCluster(flags: JoinFlags, log: (line: string) => void)
   } finally {
     bootstrap.close();
     managed.close();
+  }
+}
+
+/**
+ * `bosun join --deploy`: the agent as a Deployment on the managed cluster (deploy/agent with
+ * the cluster name, the image and the bootstrap Secret filled in) printed, or with --apply
+ * applied after the managed-cluster CRDs. Either way the token is checked with the hub first.
+ */
+export async function deployAgent(
+  flags: JoinFlags & DeployFlags,
+  log: (line: string) => void,
+  print: (text: string) => void,
+): Promise<void> {
+  checkJoinFlags(flags);
+  const caPem = await discoverHubCa(flags.hubApiserver, flags.hubToken, flags.caFile, log);
+  const kubeconfig = bootstrapKubeconfig(flags.hubApiserver, caPem, flags.hubToken);
+  const bootstrap = await KubeClient.fromString(kubeconfig);
+  try {
+    await checkBootstrapToken(bootstrap, flags.clusterName);
+    const objects = agentDeployManifests(await readDeployManifests("agent"), {
+      clusterName: flags.clusterName,
+      image: flags.image,
+      bootstrapKubeconfig: kubeconfig,
+    });
+    if (!flags.apply) {
+      print(manifestStream(objects));
+      return;
+    }
+    const managed = await clientFromFlags(flags);
+    try {
+      await installCrds(managed, "managed", { onProgress: log });
+      await applyManifests(managed, objects, log);
+    } finally {
+      managed.close();
+    }
+    log(`\nOn the hub, accept the cluster with:\n  bosun accept --clusters ${flags.clusterName}\n`);
+    if (flags.wait) await waitForJoined(bootstrap, flags.clusterName, Number(flags.timeout) * 1000, log);
+  } finally {
+    bootstrap.close();
   }
 }
 
@@ -248,7 +294,16 @@ export function registerJoin(program: Command): void {
     )
     .option("--agent-dir <dir>", "where background agents keep their logs and pid files", defaultAgentDir())
     .option("--client-cert-expiration-seconds <n>", "lifetime of the agent's client certificate")
-    .action(async (flags: JoinFlags) => joinCluster(flags, (line) => console.log(line)));
+    .option("--deploy", "print the agent as a Deployment (deploy/agent, with its bootstrap Secret) instead")
+    .option("--apply", "with --deploy: install the managed-cluster APIs and apply it (server-side apply)")
+    .option("--image <image>", "with --deploy: the bosun image the agent runs (default: bosun:latest)")
+    .action(async (flags: JoinFlags & DeployFlags) => {
+      checkDeployFlags(flags);
+      if (!flags.deploy) return joinCluster(flags, (line) => console.log(line));
+      // Printed manifests go to stdout alone, for `| kubectl apply -f -`; progress to stderr.
+      const log = flags.apply ? (line: string) => console.log(line) : (line: string) => console.error(line);
+      return deployAgent(flags, log, (text) => process.stdout.write(text));
+    });
 
   addKubeFlags(
     program.command("unjoin").description("remove the agent and its hub credentials from this cluster"),
@@ -256,20 +311,36 @@ export function registerJoin(program: Command): void {
   )
     .requiredOption("--cluster-name <name>", "this cluster's name on the hub")
     .option("--agent-dir <dir>", "where background agents keep their logs and pid files", defaultAgentDir())
-    .option("--force", "unjoin even while AppliedManifestWorks remain (their resources are left in place)")
-    .action(async (flags: KubeFlags & { clusterName: string; agentDir: string; force?: boolean }) => {
+    .option(
+      "--keep-applied",
+      "keep every resource the cluster's ManifestWorks applied (they lose only their AppliedManifestWork owner); by default they are deleted",
+    )
+    .action(async (flags: KubeFlags & { clusterName: string; agentDir: string; keepApplied?: boolean }) => {
       const managed = await clientFromFlags(flags);
       try {
-        const applied = await managed
-          .list(Resources.AppliedManifestWork.apiVersion, "AppliedManifestWork")
-          .catch(() => ({ items: [] }));
-        if (applied.items.length > 0 && !flags.force) {
-          throw new Error(
-            `${applied.items.length} AppliedManifestWorks remain on this cluster; delete their ManifestWorks on the hub first, or pass --force to leave their resources in place`,
-          );
-        }
+        // The agent goes first: running, it would apply the works again.
         if (await stopBackground(resolve(flags.agentDir), `agent-${flags.clusterName}`))
           console.log("stopped the agent");
+        const mode = flags.keepApplied ? "orphan" : "delete";
+        const release = await releaseAppliedWorks(managed, { mode }).catch((error: unknown) => {
+          // No AppliedManifestWork API: nothing was ever applied here.
+          if (error instanceof KubeApiError && error.notFound) return { released: [], remaining: [] };
+          throw error;
+        });
+        for (const record of release.released) {
+          console.log(
+            mode === "orphan"
+              ? `released AppliedManifestWork ${record.name}: ${record.orphaned} resources kept`
+              : `removed AppliedManifestWork ${record.name}: ${record.deleted} resources deleted`,
+          );
+        }
+        if (release.remaining.length > 0) {
+          throw new Error(
+            `${release.remaining.length} AppliedManifestWorks could not be released yet (${release.remaining
+              .map((record) => `${record.name}: ${record.reason}`)
+              .join("; ")}); run bosun unjoin again to carry on`,
+          );
+        }
         for (const name of [Secrets.hubKubeconfig, Secrets.bootstrapHubKubeconfig]) {
           await managed
             .delete({ apiVersion: "v1", kind: "Secret", name, namespace: Namespaces.agent })

@@ -2,8 +2,10 @@
 import { homedir } from "node:os";
 import { join, resolve } from "node:path";
 import type { Command } from "commander";
+import { stringify } from "yaml";
 import { ensureKubeBinaries } from "../../local/binaries.ts";
 import { fleetDown, fleetStatus, fleetUp, type FleetMember } from "../../local/fleet.ts";
+import { outputOption } from "../output.ts";
 
 export function defaultLocalDir(): string {
   return join(homedir(), ".bosun", "local");
@@ -65,8 +67,15 @@ export function registerLocal(program: Command): void {
     .command("status")
     .description("show the local control planes and whether their processes run")
     .option("--dir <dir>", "the directory given to `local up`", defaultLocalDir())
-    .action(async (options: { dir: string }) => {
+    .addOption(outputOption(["table", "json", "yaml"], "table"))
+    .action(async (options: { dir: string; output: "table" | "json" | "yaml" }) => {
       const planes = await fleetStatus(resolve(options.dir));
+      if (options.output !== "table") {
+        console.log(
+          options.output === "json" ? JSON.stringify(planes, null, 2) : stringify(planes).trimEnd(),
+        );
+        return;
+      }
       if (planes.length === 0) {
         console.log("no local control planes");
         return;

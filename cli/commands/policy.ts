@@ -12,6 +12,7 @@ import { isObject, type JsonObject } from "../../policies/gofmt.ts";
 import { configurationPolicyErrors, expandPolicy, policyErrors } from "../../policies/policy.ts";
 import { parseKubeYaml, YamlError } from "../../policies/yaml.ts";
 import { KubeClient } from "../../runtime/kube/client.ts";
+import { outputOption } from "../output.ts";
 import { evaluateLive, KubeClusterReader } from "../../policies/live-reader.ts";
 
 export interface PolicyResult {
@@ -233,15 +234,9 @@ export function registerPolicy(program: Command): void {
     .option("--cluster <file>", "the cluster's objects as a multi-document YAML stream (offline)")
     .option("--kubeconfig <file>", "evaluate against a live cluster (read-only)")
     .option("--context <name>", "the kubeconfig context to use")
-    .option("-o, --output <format>", "text or json", "text")
+    .addOption(outputOption(["text", "json"], "text"))
     .option("--now <time>", "the time to put in conditions (RFC 3339)")
     .action(async function (this: Command, options: EvaluateOptions) {
-      if (options.output !== "text" && options.output !== "json") {
-        this.error(`error: -o must be text or json, got "${options.output}"`, {
-          exitCode: 2,
-          code: "bosun.usage",
-        });
-      }
       if ((options.cluster === undefined) === (options.kubeconfig === undefined)) {
         this.error("error: give exactly one of --cluster (offline) and --kubeconfig (live)", {
           exitCode: 2,

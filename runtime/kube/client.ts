@@ -116,7 +116,16 @@ export class KubeClient {
   ): Promise<KubeClient> {
     const kubeConfig = new KubeConfig();
     kubeConfig.loadFromFile(path);
-    if (options.context) kubeConfig.setCurrentContext(options.context);
+    if (options.context) {
+      // Without this check an unknown context surfaces as "no current cluster".
+      if (!kubeConfig.getContextObject(options.context)) {
+        const names = kubeConfig.getContexts().map((context) => context.name);
+        throw new Error(
+          `context "${options.context}" is not in ${path}; available contexts: ${names.join(", ") || "none"}`,
+        );
+      }
+      kubeConfig.setCurrentContext(options.context);
+    }
     return KubeClient.fromKubeConfig(kubeConfig, options);
   }
 

@@ -162,7 +162,21 @@ describe("the bosun command line", () => {
     assert.equal(json.items[0]!.metadata.managedFields, undefined);
   });
 
-  test("unjoin stops the agent and removes its credentials; the hub keeps the cluster", async () => {
+  test("unjoin stops the agent, deletes what its works applied and removes its credentials; the hub keeps the cluster", async () => {
+    const spokeClient = await KubeClient.fromFile(spoke.kubeconfigPath);
+    const delivered = { apiVersion: "v1", kind: "ConfigMap", name: "delivered", namespace: "default" };
+    await hubClient.create({
+      apiVersion: "work.open-cluster-management.io/v1",
+      kind: "ManifestWork",
+      metadata: { name: "before-unjoin", namespace: "spoke1" },
+      spec: {
+        workload: { manifests: [{ ...delivered, metadata: { name: "delivered", namespace: "default" } }] },
+      },
+    });
+    await eventually(async () => assert.ok(await spokeClient.getOrUndefined(delivered)), {
+      timeoutMs: 60_000,
+      what: "the work applied on spoke1",
+    });
     const unjoin = await bosun(
       "unjoin",
       "--kubeconfig",
@@ -174,8 +188,13 @@ describe("the bosun command line", () => {
     );
     assert.equal(unjoin.code, 0, unjoin.stderr);
     assert.match(unjoin.stdout, /stopped the agent/);
-    const spokeClient = await KubeClient.fromFile(spoke.kubeconfigPath);
+    assert.match(unjoin.stdout, /removed AppliedManifestWork \w+-before-unjoin: 1 resources deleted/);
     try {
+      assert.equal(await spokeClient.getOrUndefined(delivered), undefined);
+      assert.deepEqual(
+        (await spokeClient.listAll("work.open-cluster-management.io/v1", "AppliedManifestWork")).items,
+        [],
+      );
       await eventually(async () => {
         assert.equal(
           await spokeClient.getOrUndefined({

@@ -732,19 +732,35 @@ describe("deploy/ on a real control plane", () => {
     const hubObjects = manifests("hub");
     const hubDeployment = ofKind(hubObjects, "Deployment")[0]!;
     const hubContainer = podSpec(hubDeployment).containers[0]!;
-    const [service] = ofKind(hubObjects, "Service") as (Unstructured & {
-      spec: { selector: Record<string, string>; ports: { port: number; targetPort: string }[] };
-    })[];
-    assert.ok(service, "the webhook's Service");
-    assert.deepEqual(
-      serviceOfUrl(flagValue(hubContainer.command, "--webhook-url") ?? "https://none.invalid"),
-      {
-        name: service.metadata.name,
-        namespace: service.metadata.namespace,
-        port: service.spec.ports[0]!.port,
-      },
+    type ServiceManifest = Unstructured & {
+      spec: { selector: Record<string, string>; ports: { name: string; port: number; targetPort: string }[] };
+    };
+    const services = ofKind(hubObjects, "Service") as ServiceManifest[];
+    const webhookService = serviceOfUrl(
+      flagValue(hubContainer.command, "--webhook-url") ?? "https://none.invalid",
     );
+    const service = services.find((candidate) => candidate.metadata.name === webhookService?.name);
+    assert.ok(service, "the webhook's Service");
+    assert.deepEqual(webhookService, {
+      name: service.metadata.name,
+      namespace: service.metadata.namespace,
+      port: service.spec.ports[0]!.port,
+    });
     const labels = podTemplate(hubDeployment).metadata.labels;
+    // Every Service of each component (the webhook's, the metrics') reaches its pods' named ports.
+    for (const component of ["hub", "agent"] as const) {
+      const own = manifests(component);
+      const template = podTemplate(ofKind(own, "Deployment")[0]!);
+      const portNames = template.spec.containers.flatMap((container) =>
+        (container.ports ?? []).map((port) => port.name),
+      );
+      for (const candidate of ofKind(own, "Service") as ServiceManifest[]) {
+        for (const [key, value] of Object.entries(candidate.spec.selector))
+          assert.equal(template.metadata.labels[key], value, `${candidate.metadata.name}: ${key}`);
+        for (const port of candidate.spec.ports)
+          assert.ok(portNames.includes(port.targetPort), `${candidate.metadata.name}: ${port.targetPort}`);
+      }
+    }
     for (const [key, value] of Object.entries(service.spec.selector)) assert.equal(labels[key], value, key);
     const webhookPort = hubContainer.ports?.find((port) => port.name === service.spec.ports[0]!.targetPort);
     assert.equal(
