@@ -7,8 +7,9 @@ node_modules/.package-lock.json: package.json package-lock.json
 
 install: node_modules/.package-lock.json
 
+# ARGS passes options to the demo, e.g. make demo ARGS=--exit (stop the fleet at the end).
 demo: install
-	npm run --silent demo
+	npm run --silent demo -- $(ARGS)
 
 test: install
 	npm test

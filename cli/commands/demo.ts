@@ -22,7 +22,7 @@ import {
   hubEndpointOf,
   mintBootstrapToken,
 } from "../../controllers/registration/bootstrap.ts";
-import { fleetDown, type FleetMember } from "../../local/fleet.ts";
+import { fleetDown } from "../../local/fleet.ts";
 import { freePort } from "../../local/ports.ts";
 import { startBackgroundPrometheus } from "../../local/prometheus/background.ts";
 import { applyServerSide } from "../../runtime/apply.ts";
@@ -37,7 +37,7 @@ import { runCompliance } from "./compliance.ts";
 import { explainLive, renderTable } from "./explain.ts";
 import { clustersTable, worksTable } from "./get-tables.ts";
 import { joinCluster } from "./join.ts";
-import { defaultLocalDir, localUp, parseCount, printReach } from "./local.ts";
+import { defaultLocalDir, localUp, parseCount, printReach, type LocalFleet } from "./local.ts";
 
 const examplesDir = join(import.meta.dirname, "..", "..", "examples");
 
@@ -259,9 +259,9 @@ export function registerDemo(program: Command): void {
       log(
         "bosun demo: a hub and managed clusters, each a real kube-apiserver, etcd and kube-controller-manager",
       );
-      const members = await localUp(dir, parseCount(options.clusters), log);
+      const fleet = await localUp(dir, parseCount(options.clusters), log);
       try {
-        await runDemo(dir, members, options, log);
+        await runDemo(dir, fleet, options, log);
       } catch (error) {
         log(`\nThe demo stopped: ${(error as Error).message}`);
         log(`Logs are in ${dir} (hub-controllers.log, agent-<cluster>.log).`);
@@ -277,10 +277,11 @@ export function registerDemo(program: Command): void {
 
 async function runDemo(
   dir: string,
-  members: FleetMember[],
+  fleet: LocalFleet,
   options: DemoOptions,
   log: (line: string) => void,
 ): Promise<void> {
+  const { members } = fleet;
   const hubMember = members.find((member) => member.role === "hub")!;
   const clusters = members.filter((member) => member.role === "managed");
   const steps = 8;
@@ -340,13 +341,13 @@ async function runDemo(
         `  ${cluster.name}: ${result.approved.length ? `approved ${result.approved.join(", ")}` : "accepted before"}`,
       );
     }
-    const fleet = await waitForFleet(
+    const joined = await waitForFleet(
       hub,
       clusters.map((cluster) => cluster.name),
       180_000,
     );
     log("");
-    for (const line of clustersTable(fleet).split("\n")) log(`  ${line}`);
+    for (const line of clustersTable(joined).split("\n")) log(`  ${line}`);
 
     title("Placements choose clusters by claims and CEL (examples/placement-eu.yaml, placement-gpu.yaml)");
     await applyExample(hub, "placement-eu.yaml");
@@ -415,7 +416,7 @@ async function runDemo(
   } finally {
     hub.close();
   }
-  printReach(members, log);
+  printReach(fleet, log);
   log("\nbosun against the hub (from this checkout):");
   log(`  npm run bosun -- get clusters ${hubFlag}`);
   log(`  npm run bosun -- get works ${hubFlag}`);

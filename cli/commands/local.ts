@@ -19,22 +19,27 @@ export function parseCount(value: string): number {
   return count;
 }
 
+export interface LocalFleet {
+  members: FleetMember[];
+  /** The kubectl built with the control planes, of the same Kubernetes version. */
+  kubectl: string;
+}
+
 export async function localUp(
   dir: string,
   clusters: number,
   log: (line: string) => void,
-): Promise<FleetMember[]> {
+): Promise<LocalFleet> {
   const binaries = await ensureKubeBinaries({ onProgress: (line) => log(line) });
-  return fleetUp({ dir, clusters, binaries, onProgress: (message) => log(`  ${message}`) });
+  const members = await fleetUp({ dir, clusters, binaries, onProgress: (message) => log(`  ${message}`) });
+  return { members, kubectl: binaries.kubectl };
 }
 
-export function printReach(members: FleetMember[], log: (line: string) => void): void {
+export function printReach(fleet: LocalFleet, log: (line: string) => void): void {
   log("");
-  log("Reach them with kubectl:");
-  for (const member of members) {
-    log(
-      `  ${member.name.padEnd(10)} kubectl --kubeconfig ${member.kubeconfigPath} get namespaces   # ${member.server}`,
-    );
+  log(`Reach them with kubectl (${fleet.kubectl}, the control planes' own version):`);
+  for (const member of fleet.members) {
+    log(`  ${member.name.padEnd(10)} ${fleet.kubectl} --kubeconfig ${member.kubeconfigPath} get namespaces`);
   }
 }
 
@@ -49,10 +54,11 @@ export function registerLocal(program: Command): void {
     .option("--dir <dir>", "where the control planes keep their data and kubeconfigs", defaultLocalDir())
     .action(async (options: { clusters: string; dir: string }) => {
       const dir = resolve(options.dir);
-      const members = await localUp(dir, parseCount(options.clusters), (line) => console.log(line));
+      const fleet = await localUp(dir, parseCount(options.clusters), (line) => console.log(line));
+      const { members } = fleet;
       console.log(`\nStarted ${members.length} control planes in ${dir}:`);
       for (const member of members) console.log(`  ${member.name}: ${member.kubeconfigPath}`);
-      printReach(members, (line) => console.log(line));
+      printReach(fleet, (line) => console.log(line));
       console.log(`\nStop them with: bosun local down --dir ${dir}`);
     });
   local
