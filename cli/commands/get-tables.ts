@@ -2,6 +2,7 @@
 // adds some), the namespace column when several namespaces are listed, kubectl's ages.
 import { stringify } from "yaml";
 import {
+  BosunPolicyRollout,
   BosunWorkLabels,
   ClusterSetSelectorTypes,
   Labels,
@@ -18,6 +19,7 @@ import type { KubeObject } from "../../api/types/meta.ts";
 import type { Placement, PlacementDecision } from "../../api/types/placement.ts";
 import type { Policy } from "../../api/types/policy.ts";
 import type { ManifestWork, ManifestWorkReplicaSet } from "../../api/types/work.ts";
+import { parseRolloutState } from "../../controllers/propagation/policy-rollout.ts";
 import { clusterSetMembers } from "../../controllers/registration/clustersets.ts";
 import { findCondition } from "../../runtime/conditions.ts";
 
@@ -439,6 +441,18 @@ export const replicaSetTable: TableSpec<ManifestWorkReplicaSet> = {
 };
 
 /** Policies with OCM's print columns: remediation action, compliance state and age. */
+/** A progressive policy's rollout: its phase and released groups, and why it halted. */
+function rolloutCell(policy: Policy): string {
+  const annotations = policy.metadata.annotations ?? {};
+  if (annotations[BosunPolicyRollout.annotation] === undefined) return "";
+  const state = parseRolloutState(annotations[BosunPolicyRollout.statusAnnotation] ?? "");
+  if (!state) return "pending";
+  const groups = `${state.releasedGroups} groups released`;
+  return state.phase === BosunPolicyRollout.phases.halted
+    ? `${state.phase} (${groups}): ${state.message}`
+    : `${state.phase} (${groups})`;
+}
+
 export const policyTable: TableSpec<Policy> = {
   ...Resources.Policy,
   command: "policies",
@@ -462,6 +476,7 @@ export const policyTable: TableSpec<Policy> = {
           .join(","),
     },
     { header: "CLUSTERS", wide: true, cell: (policy) => String(policy.status?.status?.length ?? 0) },
+    { header: "ROLLOUT", wide: true, cell: (policy) => rolloutCell(policy) },
   ],
 };
 

@@ -339,8 +339,52 @@ describe("get policies", () => {
       },
     });
     assert.deepEqual(policiesTable([root], now, { wide: true, withNamespace: false }).split("\n"), [
-      "NAME   REMEDIATION ACTION   COMPLIANCE STATE   AGE   DISABLED   PLACEMENTS   CLUSTERS",
+      "NAME   REMEDIATION ACTION   COMPLIANCE STATE   AGE   DISABLED   PLACEMENTS   CLUSTERS   ROLLOUT",
       "p                           Compliant          60m   false      eu           1",
+    ]);
+  });
+
+  it("-o wide shows a progressive policy's rollout, and why it halted", () => {
+    const progressive = (name: string, state?: object) =>
+      policy("default", name, {
+        metadata: {
+          namespace: "default",
+          name,
+          creationTimestamp: created,
+          annotations: {
+            "policy.bosun.dev/rollout": "progressive",
+            ...(state ? { "policy.bosun.dev/rollout-status": JSON.stringify(state) } : {}),
+          },
+        },
+      });
+    const rows = policiesTable(
+      [
+        progressive("a-going", {
+          revision: "r1",
+          phase: "Progressing",
+          releasedGroups: 1,
+          releasedAt: ["2026-12-07T00:00:00.000Z"],
+          message: "waiting",
+        }),
+        progressive("b-halted", {
+          revision: "r1",
+          phase: "Halted",
+          reason: "DeadlineExceeded",
+          releasedGroups: 2,
+          releasedAt: ["2026-12-07T00:00:00.000Z", "2026-12-07T00:01:00.000Z"],
+          message: "group 1 did not succeed within 10m",
+        }),
+        progressive("c-new"),
+      ],
+      now,
+      { wide: true, withNamespace: false },
+    )
+      .split("\n")
+      .map((row) => row.replace(/ {2,}/g, " | "));
+    assert.deepEqual(rows.slice(1), [
+      "a-going | 60m | false | 0 | Progressing (1 groups released)",
+      "b-halted | 60m | false | 0 | Halted (2 groups released): group 1 did not succeed within 10m",
+      "c-new | 60m | false | 0 | pending",
     ]);
   });
 
