@@ -16,7 +16,7 @@
 import { createHash } from "node:crypto";
 import { BosunPolicyRollout, BosunPolicyRolloutMessages, ComplianceStates } from "../../api/constants.ts";
 import type { ComplianceState, PolicySpec } from "../../api/types/policy.ts";
-import { parseGoDuration } from "../replicasets/rollout.ts";
+import { parseGoDuration } from "../../api/duration.ts";
 import type { DecisionGroup } from "./keys.ts";
 
 const { phases, haltReasons, events } = BosunPolicyRollout;

@@ -6,7 +6,6 @@ import { formatTime } from "../../runtime/time.ts";
 import {
   clustersFromDecisions,
   computeRollout,
-  parseGoDuration,
   parseProgressDeadline,
   thresholdSize,
   type ClusterRolloutStatus,
@@ -472,26 +471,6 @@ describe("rollout errors", () => {
 });
 
 describe("parsing", () => {
-  it("reads Go durations", () => {
-    const table: [string, number | string][] = [
-      ["0", 0],
-      ["90s", 90_000],
-      ["1h30m", 5_400_000],
-      ["1.5h", 5_400_000],
-      ["300ms", 300],
-      ["-1m", -60_000],
-      ["", 'time: invalid duration ""'],
-      ["1d", 'time: unknown unit "d" in duration "1d"'],
-      ["abc", 'time: invalid duration "abc"'],
-    ];
-    for (const [text, expected] of table) {
-      const parsed = parseGoDuration(text);
-      assert.deepEqual(
-        parsed,
-        typeof expected === "number" ? { ok: true, value: expected } : { ok: false, error: expected },
-      );
-    }
-  });
   it("reads progress deadlines", () => {
     assert.deepEqual(parseProgressDeadline(undefined), { ok: true, value: Infinity });
     assert.deepEqual(parseProgressDeadline("None"), { ok: true, value: Infinity });

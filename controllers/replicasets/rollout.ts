@@ -21,6 +21,7 @@
 // only at the mandatory groups' clusters (sdk-go also counts clusters of later groups still in
 // progress, which holds the rollout in the mandatory phase), and a failure breach in the
 // mandatory phase stops the rollout even when no mandatory cluster is left rolling.
+import { parseGoDuration } from "../../api/duration.ts";
 import type { PlacementDecision } from "../../api/types/placement.ts";
 import type { IntOrString } from "../../api/types/meta.ts";
 import type { RolloutStrategy, RolloutType } from "../../api/types/work.ts";
@@ -88,49 +89,6 @@ export type RolloutOutcome = RolloutResult | { ok: false; error: string };
 // Parsing
 
 type Parsed<T> = { ok: true; value: T } | { ok: false; error: string };
-
-const durationUnits: Readonly<Record<string, number>> = {
-  ns: 1e-6,
-  us: 1e-3,
-  µs: 1e-3,
-  μs: 1e-3,
-  ms: 1,
-  s: 1000,
-  m: 60_000,
-  h: 3_600_000,
-};
-
-/** A Go duration ("90s", "1h30m", "0") in milliseconds, with Go's error messages. */
-export function parseGoDuration(text: string): Parsed<number> {
-  const invalid = { ok: false as const, error: `time: invalid duration ${JSON.stringify(text)}` };
-  let rest = text;
-  let sign = 1;
-  if (rest.startsWith("-") || rest.startsWith("+")) {
-    sign = rest.startsWith("-") ? -1 : 1;
-    rest = rest.slice(1);
-  }
-  if (rest === "0") return { ok: true, value: 0 };
-  if (rest === "") return invalid;
-  let total = 0;
-  while (rest !== "") {
-    const number = /^(\d*)(?:\.(\d*))?/.exec(rest)!;
-    const [matched, whole = "", fraction] = number;
-    if (whole === "" && (fraction === undefined || fraction === "")) return invalid;
-    rest = rest.slice(matched.length);
-    const unit = /^[^\d.]*/.exec(rest)![0];
-    if (unit === "") return { ok: false, error: `time: missing unit in duration ${JSON.stringify(text)}` };
-    const scale = durationUnits[unit];
-    if (scale === undefined) {
-      return {
-        ok: false,
-        error: `time: unknown unit ${JSON.stringify(unit)} in duration ${JSON.stringify(text)}`,
-      };
-    }
-    rest = rest.slice(unit.length);
-    total += Number(`${whole || "0"}.${fraction ?? ""}0`) * scale;
-  }
-  return { ok: true, value: sign * total };
-}
 
 /** progressDeadline: "None" or empty waits forever (Infinity); otherwise a duration in ms. */
 export function parseProgressDeadline(text: string | undefined): Parsed<number> {

@@ -3,6 +3,7 @@
 // change of the selected namespaces always make it due; otherwise the interval of the current
 // compliance state decides); after one, how the next is scheduled (watch events, a requeue
 // after the interval, or never until the spec changes).
+import { parseGoDuration as parseGoDurationWithError } from "../../api/duration.ts";
 import {
   ComplianceStates,
   ConfigurationPolicyMessages,
@@ -22,40 +23,10 @@ export type Interval =
 /** How soon a policy with an invalid interval, or a kind its cluster does not serve yet, is looked at again. */
 export const retryIntervalMs = 10_000;
 
-const unitMs: Record<string, number> = {
-  ns: 1e-6,
-  us: 1e-3,
-  "\u00b5s": 1e-3,
-  "\u03bcs": 1e-3,
-  ms: 1,
-  s: 1000,
-  m: 60_000,
-  h: 3_600_000,
-};
-
 /** Go's time.ParseDuration, in milliseconds; undefined when Go would refuse the text. */
 export function parseGoDuration(text: string): number | undefined {
-  let rest = text;
-  let sign = 1;
-  if (rest.startsWith("-") || rest.startsWith("+")) {
-    if (rest.startsWith("-")) sign = -1;
-    rest = rest.slice(1);
-  }
-  if (rest === "0") return 0;
-  if (rest === "") return undefined;
-  let total = 0;
-  const part = /^(\d*)(?:\.(\d*))?([^\d.]+)/;
-  while (rest !== "") {
-    const match = part.exec(rest);
-    if (!match) return undefined;
-    const [whole, integer = "", fraction = "", unit = ""] = match;
-    if (integer === "" && fraction === "") return undefined;
-    const scale = unitMs[unit];
-    if (scale === undefined) return undefined;
-    total += Number(`${integer || "0"}.${fraction || "0"}`) * scale;
-    rest = rest.slice(whole.length);
-  }
-  return sign * total;
+  const parsed = parseGoDurationWithError(text);
+  return parsed.ok ? parsed.value : undefined;
 }
 
 /** One of evaluationInterval's values; empty means watch. */
