@@ -9,7 +9,9 @@ import { createCertificateAuthority, type CertificateAuthority } from "../../run
 import { certificateMatchesKey, createKeyAndRequest, isIssuedBy, readCertificate } from "./certificate.ts";
 import {
   agentAnnotations,
+  certificateRotatedMessage,
   certificateSigningRequest,
+  goUtcTimeString,
   evaluateStoredCredentials,
   isClusterCsr,
   mergeClientConfigs,
@@ -234,6 +236,24 @@ describe("agent identity", () => {
           error.cause === undefined,
       );
     });
+  });
+});
+
+describe("certificateRotatedMessage", () => {
+  it("prints instants as Go prints a UTC time.Time", () => {
+    const cases: [string, string][] = [
+      ["2026-12-07T01:52:05.000Z", "2026-12-07 01:52:05 +0000 UTC"],
+      ["2027-01-31T23:59:59.500Z", "2027-01-31 23:59:59.5 +0000 UTC"],
+      ["2026-02-03T04:05:06.120Z", "2026-02-03 04:05:06.12 +0000 UTC"],
+    ];
+    for (const [iso, printed] of cases) assert.equal(goUtcTimeString(Date.parse(iso)), printed);
+  });
+
+  it("names the certificate's validity as OCM's agent does", () => {
+    assert.equal(
+      certificateRotatedMessage(Date.parse("2026-12-07T01:52:05Z"), Date.parse("2027-12-07T01:52:05Z")),
+      "client certificate rotated starting from 2026-12-07 01:52:05 +0000 UTC to 2027-12-07 01:52:05 +0000 UTC",
+    );
   });
 });
 

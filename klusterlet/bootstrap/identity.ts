@@ -178,6 +178,18 @@ export function rotationDueAtMs(
   return certificate.notAfterMs - total * threshold;
 }
 
+/** A UTC instant as Go prints a time.Time with %v: `2026-12-07 01:52:05 +0000 UTC`. */
+export function goUtcTimeString(ms: number): string {
+  const iso = new Date(ms).toISOString(); // 2026-12-07T01:52:05.000Z
+  const fraction = iso.slice(20, 23).replace(/0+$/, "");
+  return `${iso.slice(0, 10)} ${iso.slice(11, 19)}${fraction ? `.${fraction}` : ""} +0000 UTC`;
+}
+
+/** The ClusterCertificateRotated message, with the certificate's validity as OCM's agent words it. */
+export function certificateRotatedMessage(notBeforeMs: number, notAfterMs: number): string {
+  return `client certificate rotated starting from ${goUtcTimeString(notBeforeMs)} to ${goUtcTimeString(notAfterMs)}`;
+}
+
 /** Only annotations with the agent prefix go on the ManagedCluster. */
 export function agentAnnotations(annotations: Record<string, string> | undefined): Record<string, string> {
   return Object.fromEntries(

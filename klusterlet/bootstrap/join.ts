@@ -33,6 +33,7 @@ import {
 import {
   agentAnnotations,
   agentSubject,
+  certificateRotatedMessage,
   certificateSigningRequest,
   clusterCsrSelector,
   csrApiVersion,
@@ -219,7 +220,13 @@ export async function ensureManagedCluster(
           name: registration.clusterName,
           ...(Object.keys(annotations).length > 0 ? { annotations } : {}),
         },
-        spec: { managedClusterClientConfigs: registration.clientConfigs, hubAcceptsClient: false },
+        // No URLs, no field: OCM's agent leaves an empty list out as well.
+        spec: {
+          ...(registration.clientConfigs.length > 0
+            ? { managedClusterClientConfigs: registration.clientConfigs }
+            : {}),
+          hubAcceptsClient: false,
+        },
       });
       logger.info("created the ManagedCluster on the hub");
       return;
@@ -432,8 +439,9 @@ async function storeCertificate(
 }
 
 /**
- * Records `ClusterCertificateRotated` on the ManagedCluster with the new identity. Best effort:
- * before acceptance the agent may not write its status.
+ * Records `ClusterCertificateRotated` on the ManagedCluster with the new identity, after a
+ * renewal. (The certificate of the join is not recorded: OCM's agent records rotations only.)
+ * Best effort: the agent may not write its status while the cluster is not accepted.
  */
 export async function recordCertificateRotation(
   connection: HubConnection,
@@ -455,7 +463,7 @@ export async function recordCertificateRotation(
           type: ManagedClusterConditions.clusterCertificateRotated,
           status: "True",
           reason: ManagedClusterReasons.clientCertificateUpdated,
-          message: `client certificate rotated starting from ${new Date(notBeforeMs).toISOString()} to ${new Date(notAfterMs).toISOString()}`,
+          message: certificateRotatedMessage(notBeforeMs, notAfterMs),
         },
         clock.now(),
       );
@@ -565,10 +573,7 @@ export async function joinHub(options: JoinOptions): Promise<HubConnection> {
         expectedEndpoint: bootstrapEndpoint,
         logger,
       });
-      if (connection) {
-        await recordCertificateRotation(connection, clock, logger);
-        return connection;
-      }
+      if (connection) return connection;
     } catch (error) {
       if (signal.aborted) throw error;
       logger.warn({ err: error }, "joining the hub failed; retrying");

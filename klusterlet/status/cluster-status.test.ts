@@ -217,6 +217,19 @@ describe("desiredClusterStatus", () => {
     assert.deepEqual(status.clusterClaims, [{ name: "a", value: "b" }]);
   });
 
+  it("leaves out empty resources and claims, as OCM's agent does, and clears them when they go", () => {
+    const empty: Observation = {
+      ...healthy,
+      nodes: { capacity: {}, allocatable: {}, problems: [] },
+      claims: [],
+    };
+    const fresh = desiredClusterStatus(accepted, empty, now)!;
+    assert.equal("capacity" in fresh || "allocatable" in fresh || "clusterClaims" in fresh, false);
+    const reported = desiredClusterStatus(accepted, healthy, now)!;
+    const emptied = desiredClusterStatus(reported, empty, now)!;
+    assert.equal("allocatable" in emptied || "clusterClaims" in emptied, false);
+  });
+
   it("is stable: the status it produced gives itself again, later", () => {
     const once = desiredClusterStatus(accepted, healthy, now)!;
     assert.deepEqual(desiredClusterStatus(once, healthy, now + 60_000), once);

@@ -226,5 +226,9 @@ export function desiredClusterStatus(
     status.allocatable = observation.nodes.allocatable;
   }
   if (observation.claims) status.clusterClaims = observation.claims;
+  // Empty lists and maps are left out, as OCM's agent writes them (omitempty).
+  if (status.capacity && Object.keys(status.capacity).length === 0) delete status.capacity;
+  if (status.allocatable && Object.keys(status.allocatable).length === 0) delete status.allocatable;
+  if (status.clusterClaims?.length === 0) delete status.clusterClaims;
   return status;
 }

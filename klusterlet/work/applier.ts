@@ -24,6 +24,7 @@ import {
   type ApplyOutcome,
   type FetchOutcome,
 } from "./manifest-conditions.ts";
+import { ApplyCache } from "./apply-cache.ts";
 import { applyOrder, awaitedCrd, crdEstablished, crdsInWork } from "./order.ts";
 import { ownerReferencePatch, type AppliedManifestWorkOwner } from "./owner.ts";
 import { planApply, type ApplyPlan } from "./strategy.ts";
@@ -50,7 +51,7 @@ export interface ManifestResult {
   config?: ManifestConfigOption;
   strategy: UpdateStrategyType;
   action: ManifestAction;
-  /** The resource as the AppliedManifestWork records it; absent when it cannot be named. */
+  /** The resource as the AppliedManifestWork records it; absent when it cannot be named or does not exist. */
   applied?: AppliedManifestResourceMeta;
   watch?: WatchTarget;
   /** Apply again after this long: a CRD that is not Established yet, an executor denial. */
@@ -65,6 +66,8 @@ export interface ApplyWorkInput {
   previousApplied: readonly AppliedManifestResourceMeta[];
   /** How soon to look again at a custom resource whose CRD is not Established. */
   crdWaitMs: number;
+  /** The agent's record of its Update writes; without it every pass compares and writes. */
+  applyCache?: ApplyCache;
 }
 
 const crdApiVersion = "apiextensions.k8s.io/v1";
@@ -190,17 +193,19 @@ async function applyManifest(
       name: meta.name ?? "",
     },
   };
-  const recorded = (uid: string | undefined): AppliedManifestResourceMeta => {
-    const applied: AppliedManifestResourceMeta = {
-      group: meta.group ?? "",
-      version: meta.version ?? "",
-      resource: meta.resource ?? "",
-      namespace: namespace ?? "",
-      name: meta.name ?? "",
-    };
-    if (uid) applied.uid = uid;
-    return applied;
-  };
+  // Only what exists is recorded (with its uid), as OCM's agent records it: a manifest that
+  // failed to create leaves nothing behind to record or to delete later.
+  const recorded = (uid: string | undefined): AppliedManifestResourceMeta | undefined =>
+    uid
+      ? {
+          group: meta.group ?? "",
+          version: meta.version ?? "",
+          resource: meta.resource ?? "",
+          namespace: namespace ?? "",
+          name: meta.name ?? "",
+          uid,
+        }
+      : undefined;
 
   if (strategy.type !== "ReadOnly") {
     const check = executorCheck(work.spec?.executor);
@@ -261,9 +266,18 @@ async function applyManifest(
     };
   }
 
-  const plan = planApply({ required: manifest as Unstructured, live, strategy, owned, owner: input.owner });
+  // Update writes are remembered: an object left as the agent wrote it is not compared again.
+  const cache = strategy.type === "Update" ? input.applyCache : undefined;
+  const cacheKey = ApplyCache.key(ref);
+  const hash = cache ? ApplyCache.hash(manifest, input.owner, owned) : "";
+  const plan: ApplyPlan =
+    live && cache?.unchanged(cacheKey, hash, live.metadata.resourceVersion)
+      ? { action: "none", reason: "unchanged" }
+      : planApply({ required: manifest as Unstructured, live, strategy, owned, owner: input.owner });
   try {
     const after = await perform(client, ref, plan, live, input.owner, owned);
+    if (cache && (plan.action === "create" || plan.action === "update"))
+      cache.record(cacheKey, hash, after?.metadata.resourceVersion);
     if (plan.action === "error") {
       return {
         ...base,
@@ -281,6 +295,7 @@ async function applyManifest(
       fetch: after ? { found: true, object: after } : { found: false },
     };
   } catch (error) {
+    cache?.forget(cacheKey);
     return failure(
       { ...base, applied: recorded(live?.metadata.uid ?? previousUid) },
       serverMessage(error),
@@ -299,20 +314,23 @@ async function perform(
   owned: boolean,
 ): Promise<Unstructured | undefined> {
   switch (plan.action) {
+    // OCM's work agent writes as the field manager "work-agent", whatever client it runs with.
     case "create":
-      return client.create<Unstructured>(plan.object);
+      return client.create<Unstructured>(plan.object, { fieldManager: Work.defaultFieldManager });
     case "update":
-      return client.replace<Unstructured>(plan.object);
+      return client.replace<Unstructured>(plan.object, { fieldManager: Work.defaultFieldManager });
     case "apply": {
       const applied = await client.patch<Unstructured>(ref, "apply", plan.body, {
         fieldManager: plan.fieldManager,
         force: plan.force,
       });
       const patch = ownerReferencePatch(applied, owner, owned);
-      return patch ? client.patch<Unstructured>(ref, "merge", patch) : applied;
+      return patch
+        ? client.patch<Unstructured>(ref, "merge", patch, { fieldManager: Work.defaultFieldManager })
+        : applied;
     }
     case "patch-owner":
-      return client.patch<Unstructured>(ref, "merge", plan.patch);
+      return client.patch<Unstructured>(ref, "merge", plan.patch, { fieldManager: Work.defaultFieldManager });
     case "none":
     case "error":
       return live;

@@ -3,6 +3,7 @@ import { describe, it } from "node:test";
 import type { Condition } from "../../api/types/meta.ts";
 import type { ConditionRule } from "../../api/types/work.ts";
 import {
+  celGoErrorText,
   ConditionRuleCache,
   evaluateConditionRules,
   isConditionRuleCondition,
@@ -276,7 +277,12 @@ describe("condition rules: CEL", () => {
     [
       "an evaluation error",
       cel("Ready", ["object.status.missing == 1"], { message: "unused" }),
-      { type: "Ready", status: "False", reason: "ConditionRuleExpressionError", message: /missing/ },
+      {
+        type: "Ready",
+        status: "False",
+        reason: "ConditionRuleExpressionError",
+        message: "no such key: missing",
+      },
     ],
     [
       "no expressions",
@@ -466,5 +472,17 @@ describe("condition rules: pruning", () => {
       pruned.map((c) => c.type),
       ["Applied", "Current"],
     );
+  });
+});
+
+describe("celGoErrorText", () => {
+  it("words evaluation errors as cel-go does where they differ", () => {
+    const cases: [string, string][] = [
+      ["field not found: nothing", "no such key: nothing"],
+      ["field not found: a.b", "no such key: a.b"],
+      ["division by zero", "division by zero"],
+      ["no such overload", "no such overload"],
+    ];
+    for (const [message, goText] of cases) assert.equal(celGoErrorText(message), goText);
   });
 });

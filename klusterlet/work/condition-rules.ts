@@ -194,6 +194,15 @@ function goResultType(value: CelValue): string {
 
 type RunResult = { ok: true; value: CelValue } | { ok: false; error: string };
 
+/**
+ * An evaluation error in cel-go's words, where the wording differs: reading a key a map lacks
+ * (the usual failure, a field missing from the object) is "no such key: <key>".
+ */
+export function celGoErrorText(message: string): string {
+  const missing = /^field not found: (.*)$/s.exec(message);
+  return missing ? `no such key: ${missing[1]}` : message;
+}
+
 /** One manifest's evaluation: its object as CEL sees it and what is left of its budget. */
 interface Evaluation {
   readonly cache: ConditionRuleCache;
@@ -216,7 +225,7 @@ function run(
   let failure: string | undefined;
   try {
     const outcome = compiled.evaluate(bindings);
-    if (isCelError(outcome)) failure = outcome.message;
+    if (isCelError(outcome)) failure = celGoErrorText(outcome.message);
     else result = outcome;
   } catch (error) {
     failure = error instanceof Error ? error.message : String(error);

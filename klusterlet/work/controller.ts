@@ -19,6 +19,7 @@ import type { KubeClient, ObjectRef } from "../../runtime/kube/client.ts";
 import { splitKey } from "../../runtime/kube/types.ts";
 import { patchStatus } from "../../runtime/status.ts";
 import { formatTime } from "../../runtime/time.ts";
+import { ApplyCache } from "./apply-cache.ts";
 import { applyWork, type ManifestResult } from "./applier.ts";
 import {
   appliedManifestWorkName,
@@ -110,6 +111,7 @@ export class WorkAgent {
   /** Keyed by AppliedManifestWork name: marks, unmarks and evicts the records no work backs. */
   readonly #eviction: Controller;
   readonly #cache = new ConditionRuleCache();
+  readonly #applyCache = new ApplyCache();
   readonly #metrics: WorkAgentMetrics;
   /** Consecutive passes of a work that left something failed or pending, for its backoff. */
   readonly #failures = new Map<string, number>();
@@ -300,6 +302,7 @@ export class WorkAgent {
       owner: { name: applied.metadata.name ?? "", uid: applied.metadata.uid ?? "" },
       previousApplied,
       crdWaitMs: this.#options.crdWaitMs ?? 1000,
+      applyCache: this.#applyCache,
     });
     for (const result of results)
       this.#metrics.manifests.inc({ strategy: result.strategy, action: result.action });

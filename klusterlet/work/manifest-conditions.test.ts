@@ -203,11 +203,11 @@ describe("manifest conditions: merging an apply pass", () => {
       [{ resourceMeta: meta({ ordinal: 7 }), conditions: [applied] }],
       t1,
     );
-    assert.equal(merged?.statusFeedback, undefined);
+    assert.deepEqual(merged?.statusFeedback, {}, "fresh: no values taken over");
     assert.deepEqual(merged?.conditions, [{ ...applied, lastTransitionTime: formatTime(t1) }]);
   });
 
-  it("new manifests start fresh and removed ones are dropped", () => {
+  it("new manifests start fresh, with empty feedback as OCM writes it, and removed ones are dropped", () => {
     const merged = mergeManifestConditions(
       previous,
       [{ resourceMeta: meta({ ordinal: 0, name: "new" }), conditions: [applied] }],
@@ -216,6 +216,7 @@ describe("manifest conditions: merging an apply pass", () => {
     assert.deepEqual(merged, [
       {
         resourceMeta: meta({ name: "new" }),
+        statusFeedback: {},
         conditions: [{ ...applied, lastTransitionTime: formatTime(t1) }],
       },
     ]);

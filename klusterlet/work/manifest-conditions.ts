@@ -180,7 +180,7 @@ const emptyMetaKey = metaKey({ ordinal: 0 }, false);
  * the previous entry with the same resourceMeta, or else the one that differs only in ordinal
  * (when exactly one does), keeping its status feedback and conditions and setting the new
  * conditions on them (lastTransitionTime moves only on a status change); other entries start
- * fresh at `nowMs`. Previous entries without a successor are dropped.
+ * fresh at `nowMs`, with empty status feedback. Previous entries without a successor are dropped.
  */
 export function mergeManifestConditions(
   previous: readonly ManifestCondition[] | undefined,
@@ -204,9 +204,8 @@ export function mergeManifestConditions(
       byMetaWithoutOrdinal.get(metaKey(update.resourceMeta, false));
     let conditions: Condition[] = match ? [...match.conditions] : [];
     for (const condition of update.conditions) conditions = setCondition(conditions, condition, nowMs);
-    const merged: ManifestCondition = { resourceMeta: update.resourceMeta, conditions };
-    if (match?.statusFeedback) merged.statusFeedback = match.statusFeedback;
-    return merged;
+    // Every entry has statusFeedback, `{}` before any value, as OCM's agent writes it.
+    return { resourceMeta: update.resourceMeta, statusFeedback: match?.statusFeedback ?? {}, conditions };
   });
 }
 

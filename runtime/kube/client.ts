@@ -275,14 +275,14 @@ export class KubeClient {
   /** PUT: replaces the object; a stale metadata.resourceVersion fails with 409. */
   async replace<T extends KubeObject>(
     object: T,
-    options: { subresource?: string; dryRun?: boolean } = {},
+    options: { subresource?: string; dryRun?: boolean; fieldManager?: string } = {},
   ): Promise<T> {
     const path = await this.path(refOf(object), options.subresource);
     return this.request<T>({
       method: "PUT",
       path,
       body: object,
-      query: { dryRun: options.dryRun ? "All" : undefined },
+      query: { dryRun: options.dryRun ? "All" : undefined, fieldManager: options.fieldManager },
     });
   }
 

@@ -188,7 +188,7 @@ export class MemoryKube implements KubeApi {
 
   replace<T extends KubeObject>(
     object: T,
-    options: { subresource?: string; dryRun?: boolean } = {},
+    options: { subresource?: string; dryRun?: boolean; fieldManager?: string } = {},
   ): Promise<T> {
     return settle(() => {
       const ref = refOf(object);
