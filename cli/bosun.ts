@@ -14,6 +14,7 @@ import { registerPolicy } from "./commands/policy.ts";
 import { registerCompliance } from "./commands/compliance.ts";
 import { registerVersion } from "./commands/version.ts";
 import { registerCompletion } from "./commands/completion.ts";
+import { registerApply } from "./commands/apply.ts";
 
 export function buildProgram(): Command {
   const program = new Command("bosun")
@@ -33,6 +34,7 @@ export function buildProgram(): Command {
   registerCompliance(program);
   registerVersion(program);
   registerCompletion(program);
+  registerApply(program);
   return program;
 }
 

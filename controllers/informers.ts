@@ -1,6 +1,6 @@
 // The informers the hub controllers share, each spelled once so that every controller asking
 // for the same objects gets the same cache (one list and one watch per kind per process).
-import { Labels, Lease, Resources } from "../api/constants.ts";
+import { BosunBundleLabels, Labels, Lease, Resources } from "../api/constants.ts";
 import type { InformerScope, ResourceType } from "../runtime/informer-factory.ts";
 
 interface SharedInformer {
@@ -31,5 +31,13 @@ export const HubInformers = {
   manifestWorks: {
     resource: Resources.ManifestWork,
     scope: {},
+  },
+  /**
+   * The content objects of ManifestWorkReplicaSet bundles (ConfigMaps labelled with their
+   * replica set): only those, so the hub does not cache every ConfigMap.
+   */
+  bundleContents: {
+    resource: { apiVersion: "v1", kind: "ConfigMap" },
+    scope: { labelSelector: BosunBundleLabels.bundle },
   },
 } as const satisfies Record<string, SharedInformer>;

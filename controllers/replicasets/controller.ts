@@ -4,11 +4,18 @@
 // releases now, removes the works of clusters that left the decisions, and reports the
 // summary and conditions. What to write and what to report come from the pure rollout,
 // desired-works and status functions; this class reads the caches and makes the calls.
+//
+// A replica set may name a bundle (bundle.ts): manifests kept in ConfigMaps beside it, read from
+// a cache of those ConfigMaps only and appended to the template's own. Until every content
+// object of the named bundle is there and valid, the replica set says so and its works are left
+// as they are, so a cluster never gets half a bundle.
 import { isDeepStrictEqual } from "node:util";
 import { generate } from "json-merge-patch";
 import type { Logger } from "pino";
 import type { Registry } from "prom-client";
 import {
+  BosunBundleAnnotations,
+  BosunBundleLabels,
   BosunReplicaSetReasons,
   BosunWorkAnnotations,
   ConditionStatus,
@@ -24,6 +31,7 @@ import type {
   ManifestWork,
   ManifestWorkReplicaSet,
   ManifestWorkReplicaSetStatus,
+  ManifestWorkSpec,
 } from "../../api/types/work.ts";
 import type { Clock } from "../../runtime/clock.ts";
 import { setCondition, type ConditionUpdate } from "../../runtime/conditions.ts";
@@ -36,7 +44,7 @@ import { refOf, type KubeApi } from "../../runtime/kube/client.ts";
 import { objectKey, type KubeObject } from "../../runtime/kube/types.ts";
 import { patchStatus } from "../../runtime/status.ts";
 import { HubInformers } from "../informers.ts";
-import { splitManifests } from "../work/split.ts";
+import { splitManifests, templateHash } from "../work/split.ts";
 import { validateManifestWorkReplicaSet } from "../work/validate.ts";
 import {
   clustersFromDecisions,
@@ -44,11 +52,14 @@ import {
   type ClusterRolloutStatus,
   type RolloutOutcome,
 } from "./rollout.ts";
+import { bundleRefOf, readBundle, withBundle, type ContentObject } from "./bundle.ts";
 import {
   clusterRolloutStatus,
   desiredWorks,
   replicaSetKey,
   replicaSetStatus,
+  workLabels,
+  worksCarryLabels,
   worksMatchTemplate,
   type PlacementState,
 } from "./status.ts";
@@ -59,11 +70,19 @@ export const replicaSetFieldManager = "bosun-replicaset";
 /** The index of replica sets by the placements they reference: `<namespace>/<placement>`. */
 const byPlacementIndex = "placement";
 
+/** The index of bundle content objects by their replica set and bundle hash. */
+const byBundleIndex = "bundle";
+
+const bundleIndexKey = (replicaSetKey: string, hash: string) => `${replicaSetKey}\u0000${hash}`;
+
 /** Extra delay after a soak time or progress deadline ends, so the recheck sees it ended. */
 const recheckMarginMs = 100;
 
 /** Work writes one reconcile keeps in flight. */
 const writeConcurrency = 16;
+
+/** How long a work this controller created counts as existing while the cache has not shown it. */
+const createdGraceMs = 60_000;
 
 export interface ReplicaSetControllerOptions {
   client: KubeApi;
@@ -91,6 +110,21 @@ function describeError(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
+/** The replica set key `<namespace>/<name>` of a bundle content object. */
+function replicaSetKeyOfContent(object: ContentObject): string | undefined {
+  const bundle = object.metadata.labels?.[BosunBundleLabels.bundle];
+  return bundle ? `${object.metadata.namespace ?? ""}/${bundle}` : undefined;
+}
+
+/**
+ * The template a replica set delivers (its own manifests and its bundle's), its hash, and why it
+ * cannot be delivered, if it cannot; kept while the replica set's generation, bundle annotation
+ * and content objects stay the same, as reading and checking a big bundle is not cheap.
+ */
+type ResolvedTemplate = { fingerprint: string } & (
+  { ok: true; template: ManifestWorkSpec; hash: string } | { ok: false; reason: string; message: string }
+);
+
 export class ReplicaSetController {
   readonly #client: KubeApi;
   readonly #clock: Clock;
@@ -100,7 +134,15 @@ export class ReplicaSetController {
   readonly placements: Informer<Placement>;
   readonly decisions: Informer<PlacementDecision>;
   readonly works: Informer<ManifestWork>;
+  readonly contents: Informer<ContentObject>;
   readonly #controller: Controller;
+  readonly #resolved = new Map<string, ResolvedTemplate>();
+  /**
+   * Works created here that the cache has not shown yet (a split template's parts are many and
+   * big, and the watch lags behind their creation): a reconcile in between counts them as
+   * existing instead of creating them again.
+   */
+  readonly #created = new Map<string, { work: ManifestWork; atMs: number }>();
 
   constructor(options: ReplicaSetControllerOptions) {
     const logger = options.logger.child({ component: "replicaset" });
@@ -119,6 +161,15 @@ export class ReplicaSetController {
       HubInformers.placementDecisions.scope,
     );
     this.works = informers.informer(HubInformers.manifestWorks.resource, HubInformers.manifestWorks.scope);
+    this.contents = informers.informer(
+      HubInformers.bundleContents.resource,
+      HubInformers.bundleContents.scope,
+    );
+    this.contents.addIndex(byBundleIndex, (object) => {
+      const key = replicaSetKeyOfContent(object);
+      const hash = object.metadata.labels?.[BosunBundleLabels.contentHash];
+      return key === undefined || hash === undefined ? [] : [bundleIndexKey(key, hash)];
+    });
     this.replicaSets.addIndex(byPlacementIndex, (replicaSet) =>
       (replicaSet.spec?.placementRefs ?? []).map(
         (ref) => `${replicaSet.metadata.namespace ?? ""}/${ref.name}`,
@@ -145,6 +196,8 @@ export class ReplicaSetController {
           a.deletionTimestamp !== b.deletionTimestamp ||
           !isDeepStrictEqual(a.labels, b.labels) ||
           !isDeepStrictEqual(a.finalizers, b.finalizers) ||
+          a.annotations?.[BosunBundleAnnotations.content] !==
+            b.annotations?.[BosunBundleAnnotations.content] ||
           !isDeepStrictEqual(previous.spec, current.spec)
         ) {
           enqueue(objectKey(current));
@@ -182,6 +235,7 @@ export class ReplicaSetController {
       onDelete: decisionChanged,
     });
     const workChanged = (work: ManifestWork) => {
+      this.#created.delete(objectKey(work));
       const key = replicaSetKeyOfWork(work);
       if (key !== undefined) enqueue(key);
     };
@@ -193,10 +247,28 @@ export class ReplicaSetController {
       },
       onDelete: workChanged,
     });
+    const contentChanged = (object: ContentObject) => {
+      const key = replicaSetKeyOfContent(object);
+      if (key !== undefined) enqueue(key);
+    };
+    this.contents.addHandlers({
+      onAdd: contentChanged,
+      onUpdate: (previous, current) => {
+        contentChanged(current);
+        if (replicaSetKeyOfContent(previous) !== replicaSetKeyOfContent(current)) contentChanged(previous);
+      },
+      onDelete: contentChanged,
+    });
   }
 
   get informers(): Informer<KubeObject>[] {
-    return [this.replicaSets, this.placements, this.decisions, this.works] as Informer<KubeObject>[];
+    return [
+      this.replicaSets,
+      this.placements,
+      this.decisions,
+      this.works,
+      this.contents,
+    ] as Informer<KubeObject>[];
   }
 
   async start(signal?: AbortSignal): Promise<void> {
@@ -228,10 +300,14 @@ export class ReplicaSetController {
 
   async reconcile(key: string, context?: ReconcileContext): Promise<{ requeueAfterMs?: number } | void> {
     let replicaSet = this.replicaSets.get(key);
-    if (!replicaSet) return;
+    if (!replicaSet) {
+      this.#resolved.delete(key);
+      return;
+    }
     const finalizer = Finalizers.manifestWorkReplicaSetCleanup;
     const finalizers = replicaSet.metadata.finalizers ?? [];
     if (replicaSet.metadata.deletionTimestamp) {
+      this.#resolved.delete(key);
       if (finalizers.includes(finalizer)) await this.#finalize(replicaSet);
       return;
     }
@@ -249,25 +325,94 @@ export class ReplicaSetController {
       );
     }
 
-    const invalid = this.#templateError(replicaSet);
-    if (invalid !== undefined) {
-      context?.logger.warn(
-        { reason: invalid },
-        "the replica set's template is invalid; its works are left as they are",
+    const resolved = this.#resolve(replicaSet);
+    if (!resolved.ok) {
+      const { reason, message } = resolved;
+      // Content still being written is expected while `bosun apply` runs: not worth a warning.
+      const level = reason === BosunReplicaSetReasons.bundleContentMissing ? "info" : "warn";
+      context?.logger[level](
+        { reason, message },
+        "the replica set's template cannot be delivered; its works are left as they are",
       );
       await this.#writeStatus(replicaSet, {
         conditions: [
           {
             type: ManifestWorkReplicaSetConditions.manifestworkApplied,
             status: ConditionStatus.False,
-            reason: BosunReplicaSetReasons.templateInvalid,
-            message: invalid,
+            reason,
+            message,
           },
         ],
       });
       return;
     }
-    return this.#deploy(replicaSet);
+    return this.#deploy(replicaSet, resolved.template, resolved.hash);
+  }
+
+  /**
+   * The template to deliver: the replica set's own, followed by its bundle's manifests when it
+   * names a bundle. Recomputed only when the generation, the bundle annotation or the content
+   * objects of the replica set changed.
+   */
+  #resolve(replicaSet: ManifestWorkReplicaSet): ResolvedTemplate {
+    const key = objectKey(replicaSet);
+    const annotation = replicaSet.metadata.annotations?.[BosunBundleAnnotations.content];
+    // Only the named bundle's objects: content of the next bundle, still being written, or of
+    // the last one, not deleted yet, changes nothing here.
+    const ref = bundleRefOf(replicaSet);
+    const contents = ref?.ok ? this.contents.byIndex(byBundleIndex, bundleIndexKey(key, ref.value.hash)) : [];
+    const fingerprint = [
+      replicaSet.metadata.uid ?? "",
+      replicaSet.metadata.generation ?? 0,
+      annotation ?? "",
+      ...contents
+        .map((object) => `${object.metadata.uid ?? ""}@${object.metadata.resourceVersion ?? ""}`)
+        .sort(),
+    ].join("|");
+    const cached = this.#resolved.get(key);
+    if (cached?.fingerprint === fingerprint) return cached;
+    const resolved = this.#resolveNow(replicaSet, contents, fingerprint);
+    this.#resolved.set(key, resolved);
+    return resolved;
+  }
+
+  #resolveNow(
+    replicaSet: ManifestWorkReplicaSet,
+    contents: readonly ContentObject[],
+    fingerprint: string,
+  ): ResolvedTemplate {
+    let template = replicaSet.spec?.manifestWorkTemplate ?? {};
+    const ref = bundleRefOf(replicaSet);
+    if (ref && !ref.ok) {
+      return {
+        fingerprint,
+        ok: false,
+        reason: BosunReplicaSetReasons.bundleContentInvalid,
+        message: ref.error,
+      };
+    }
+    if (ref) {
+      const read = readBundle(ref.value, contents, {
+        bundle: replicaSet.metadata.name ?? "",
+        namespace: replicaSet.metadata.namespace ?? "",
+      });
+      if (!read.ok) {
+        const reason =
+          read.problem === "missing"
+            ? BosunReplicaSetReasons.bundleContentMissing
+            : BosunReplicaSetReasons.bundleContentInvalid;
+        return { fingerprint, ok: false, reason, message: read.message };
+      }
+      template = withBundle(template, read.manifests);
+    }
+    const invalid = this.#templateError({
+      ...replicaSet,
+      spec: { ...replicaSet.spec!, manifestWorkTemplate: template },
+    });
+    if (invalid !== undefined) {
+      return { fingerprint, ok: false, reason: BosunReplicaSetReasons.templateInvalid, message: invalid };
+    }
+    return { fingerprint, ok: true, template, hash: templateHash(template) };
   }
 
   /** Why the template cannot be delivered, naming the field; undefined when it can. */
@@ -285,15 +430,26 @@ export class ReplicaSetController {
     return undefined;
   }
 
-  async #deploy(replicaSet: ManifestWorkReplicaSet): Promise<{ requeueAfterMs?: number } | void> {
+  /**
+   * Writes `template` (the replica set's, with its bundle) to the clusters the rollout releases
+   * and reports on them; `hash` is the template's hash, computed once.
+   */
+  async #deploy(
+    stored: ManifestWorkReplicaSet,
+    template: ManifestWorkSpec,
+    hash: string,
+  ): Promise<{ requeueAfterMs?: number } | void> {
+    // The pure functions read the template from the replica set: give them the whole of it.
+    const replicaSet: ManifestWorkReplicaSet = {
+      ...stored,
+      spec: { ...stored.spec!, manifestWorkTemplate: template },
+    };
     const namespace = replicaSet.metadata.namespace ?? "";
-    const template = replicaSet.spec?.manifestWorkTemplate ?? {};
     const refs = replicaSet.spec?.placementRefs ?? [];
     const nowMs = this.#clock.now();
     /** Every work of this replica set, as this reconcile leaves it. */
     const works = new Map<string, ManifestWork>();
-    for (const work of this.works.byLabel(Labels.manifestWorkReplicaSet, replicaSetKey(replicaSet)))
-      works.set(objectKey(work), work);
+    for (const work of this.#worksOf(replicaSet)) works.set(objectKey(work), work);
     const failures: string[] = [];
     const states: PlacementState[] = refs.map((ref) => {
       const placement = this.placements.get(`${namespace}/${ref.name}`);
@@ -318,7 +474,7 @@ export class ReplicaSetController {
         }
         const statuses: ClusterRolloutStatus[] = [];
         for (const [cluster, clusterWorks] of byCluster) {
-          if (worksMatchTemplate(clusterWorks, template))
+          if (worksMatchTemplate(clusterWorks, template, hash))
             statuses.push(clusterRolloutStatus(cluster, clusterWorks));
         }
         const rollout: RolloutOutcome = computeRollout({
@@ -334,8 +490,14 @@ export class ReplicaSetController {
 
         const applied: string[] = [];
         // One cluster's parts in order; clusters side by side, a bounded number at a time.
+        const wantedLabels = workLabels(replicaSet, ref.name);
         await forEachLimited(rollout.toApply, writeConcurrency, async (cluster) => {
           const existing = byCluster.get(cluster) ?? [];
+          // Works that carry the template already (waiting for the agent) need no new split.
+          if (worksMatchTemplate(existing, template, hash) && worksCarryLabels(existing, wantedLabels)) {
+            applied.push(cluster);
+            return;
+          }
           const desired = desiredWorks(replicaSet, cluster, ref.name, existing, {
             limitBytes: this.#limitBytes,
           });
@@ -377,7 +539,12 @@ export class ReplicaSetController {
       }
     }
 
-    const status = replicaSetStatus({ replicaSet, placements: states, works: [...works.values()] });
+    const status = replicaSetStatus({
+      replicaSet,
+      placements: states,
+      works: [...works.values()],
+      templateHash: hash,
+    });
     const conditions = status.conditions.map((condition): ConditionUpdate => {
       if (condition.type === ManifestWorkReplicaSetConditions.placementRolledOut) {
         const stopped = states
@@ -394,7 +561,7 @@ export class ReplicaSetController {
       }
       return condition;
     });
-    await this.#writeStatus(replicaSet, {
+    await this.#writeStatus(stored, {
       conditions,
       ...(status.summary ? { summary: status.summary } : {}),
       ...(status.placementSummary ? { placementSummary: status.placementSummary } : {}),
@@ -409,7 +576,11 @@ export class ReplicaSetController {
    */
   async #writeWork(desired: ManifestWork, existing: ManifestWork | undefined): Promise<ManifestWork> {
     if (!existing || existing.metadata.deletionTimestamp) {
-      return this.#client.create<ManifestWork>(desired, { fieldManager: replicaSetFieldManager });
+      const created = await this.#client.create<ManifestWork>(desired, {
+        fieldManager: replicaSetFieldManager,
+      });
+      this.#created.set(objectKey(created), { work: created, atMs: this.#clock.now() });
+      return created;
     }
     const partOf = BosunWorkAnnotations.partOf;
     const labels = generate(existing.metadata.labels ?? {}, desired.metadata.labels ?? {});
@@ -420,12 +591,14 @@ export class ReplicaSetController {
         : { [partOf]: wantedPartOf ?? null };
     const spec = generate(existing.spec ?? {}, desired.spec ?? {});
     if (labels === undefined && annotations === undefined && spec === undefined) return existing;
+    // No resourceVersion precondition: the agent writes the work's status all the time, and the
+    // patch only sets what this controller owns. A cache behind the server at worst leaves a
+    // difference that the watch event bringing the newer work makes the next reconcile correct.
     return this.#client.patch<ManifestWork>(
       refOf(existing),
       "merge",
       {
         metadata: {
-          resourceVersion: existing.metadata.resourceVersion,
           ...(labels !== undefined ? { labels } : {}),
           ...(annotations !== undefined ? { annotations } : {}),
         },
@@ -433,6 +606,19 @@ export class ReplicaSetController {
       },
       { fieldManager: replicaSetFieldManager },
     );
+  }
+
+  /** The replica set's works: those cached, and those created here that the cache has not shown yet. */
+  #worksOf(replicaSet: ManifestWorkReplicaSet): ManifestWork[] {
+    const label = replicaSetKey(replicaSet);
+    const works = this.works.byLabel(Labels.manifestWorkReplicaSet, label);
+    const nowMs = this.#clock.now();
+    for (const [key, { work, atMs }] of this.#created) {
+      if (nowMs - atMs > createdGraceMs) this.#created.delete(key);
+      else if (work.metadata.labels?.[Labels.manifestWorkReplicaSet] === label && !this.works.get(key))
+        works.push(work);
+    }
+    return works;
   }
 
   /** Deletes a work (once: one being deleted is left to finish); false when the call failed. */
@@ -453,7 +639,7 @@ export class ReplicaSetController {
    * Background policy, once the works are gone with Foreground.
    */
   async #finalize(replicaSet: ManifestWorkReplicaSet): Promise<void> {
-    const works = this.works.byLabel(Labels.manifestWorkReplicaSet, replicaSetKey(replicaSet));
+    const works = this.#worksOf(replicaSet);
     const failures: string[] = [];
     for (const work of works) await this.#deleteWork(work, failures);
     if (failures.length > 0) throw new Error(`replica set ${objectKey(replicaSet)}: ${failures.join("; ")}`);

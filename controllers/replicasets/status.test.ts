@@ -16,7 +16,9 @@ import {
   desiredWorks,
   replicaSetKey,
   replicaSetStatus,
+  workLabels,
   workRolloutStatus,
+  worksCarryLabels,
   worksMatchTemplate,
   type PlacementState,
 } from "./status.ts";
@@ -214,6 +216,53 @@ describe("worksMatchTemplate", () => {
     assert.equal(worksMatchTemplate([p(0), p(1, "other")], template), false);
     assert.equal(worksMatchTemplate([p(0), p(0)], template), false);
   });
+  it("takes the caller's hash of the template instead of hashing it again", () => {
+    const p = (i: number) =>
+      work("c1", [], { name: `w${i}`, labels: partLabels(i, 2, "given") }, { workload: { manifests: [] } });
+    assert.equal(worksMatchTemplate([p(0), p(1)], template, "given"), true);
+    assert.equal(worksMatchTemplate([p(0), p(1)], template), false, "not the template's own hash");
+  });
+});
+
+describe("the labels of the works", () => {
+  it("are the replica set's own and OCM's two", () => {
+    assert.deepEqual(workLabels(mwrs(), "p"), {
+      team: "web",
+      "work.open-cluster-management.io/manifestworkreplicaset": "default.app",
+      "work.open-cluster-management.io/placementname": "p",
+    });
+  });
+  const cases: { what: string; works: ManifestWork[]; carried: boolean }[] = [
+    {
+      what: "a work with every label",
+      works: [work("c1", [], { labels: { ...workLabels(mwrs(), "p") } })],
+      carried: true,
+    },
+    {
+      what: "a work with more labels",
+      works: [work("c1", [], { labels: { ...workLabels(mwrs(), "p"), extra: "1" } })],
+      carried: true,
+    },
+    { what: "a work without the replica set's own label", works: [work("c1", [])], carried: false },
+    {
+      what: "a work with another value",
+      works: [work("c1", [], { labels: { ...workLabels(mwrs(), "p"), team: "db" } })],
+      carried: false,
+    },
+    {
+      what: "a deleting work without them, beside one with them",
+      works: [
+        work("c1", [], { name: "old", deletionTimestamp: T0 }),
+        work("c1", [], { labels: { ...workLabels(mwrs(), "p") } }),
+      ],
+      carried: true,
+    },
+  ];
+  for (const { what, works, carried } of cases) {
+    it(`${what}: ${carried ? "carried" : "not carried"}`, () => {
+      assert.equal(worksCarryLabels(works, workLabels(mwrs(), "p")), carried);
+    });
+  }
 });
 
 describe("desiredWorks", () => {

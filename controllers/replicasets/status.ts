@@ -65,14 +65,19 @@ function canonical(value: unknown): unknown {
 /**
  * Whether a cluster's works carry the template: one work whose spec equals it, or a complete
  * set of parts (indices 0..count-1, one each) whose template-hash label is the template's.
+ * `knownHash`, the template's hash when the caller has it, saves hashing a big template again.
  */
-export function worksMatchTemplate(works: readonly ManifestWork[], template: ManifestWorkSpec): boolean {
+export function worksMatchTemplate(
+  works: readonly ManifestWork[],
+  template: ManifestWorkSpec,
+  knownHash?: string,
+): boolean {
   const live = works.filter((work) => !work.metadata.deletionTimestamp);
   if (live.length === 0) return false;
   if (live.length === 1 && partIndex(live[0]!) === undefined) {
     return JSON.stringify(canonical(live[0]!.spec ?? {})) === JSON.stringify(canonical(template));
   }
-  const hash = templateHash(template);
+  const hash = knownHash ?? templateHash(template);
   const count = partCount(live[0]!);
   if (count === undefined || live.length !== count) return false;
   const indices = new Set(live.map(partIndex));
@@ -202,6 +207,29 @@ export interface DesiredWorksOptions extends Omit<SplitOptions, "previous"> {
   generateName?: boolean;
 }
 
+/**
+ * The labels a replica set's works carry: the replica set's own, then
+ * `work.open-cluster-management.io/manifestworkreplicaset=<ns>.<name>` and
+ * `work.open-cluster-management.io/placementname=<placement>`.
+ */
+export function workLabels(
+  replicaSet: Pick<ManifestWorkReplicaSet, "metadata">,
+  placementName: string,
+): Record<string, string> {
+  return {
+    ...replicaSet.metadata.labels,
+    [Labels.manifestWorkReplicaSet]: replicaSetKey(replicaSet),
+    [Labels.manifestWorkPlacementName]: placementName,
+  };
+}
+
+/** Whether every live work has each of `labels` with its value. */
+export function worksCarryLabels(works: readonly ManifestWork[], labels: Record<string, string>): boolean {
+  return works
+    .filter((work) => !work.metadata.deletionTimestamp)
+    .every((work) => Object.entries(labels).every(([key, value]) => work.metadata.labels?.[key] === value));
+}
+
 export type DesiredWorks =
   { ok: true; works: ManifestWork[]; obsolete: string[] } | { ok: false; error: string };
 
@@ -229,11 +257,7 @@ export function desiredWorks(
     previous: current.map((work) => work.spec?.workload?.manifests ?? []),
   });
   if (!split.ok) return { ok: false, error: split.error };
-  const labels = {
-    ...replicaSet.metadata.labels,
-    [Labels.manifestWorkReplicaSet]: replicaSetKey(replicaSet),
-    [Labels.manifestWorkPlacementName]: placementName,
-  };
+  const labels = workLabels(replicaSet, placementName);
   const useGenerateName = options.generateName === true && current.length === 0 && split.parts.length === 1;
   const works: ManifestWork[] = split.parts.map((part) => ({
     apiVersion: "work.open-cluster-management.io/v1",
@@ -271,6 +295,8 @@ export interface ReplicaSetStatusInput {
   placements: readonly PlacementState[];
   /** Every ManifestWork labelled with this replica set, every part of every cluster. */
   works: readonly ManifestWork[];
+  /** The hash of the replica set's template, when the caller has computed it. */
+  templateHash?: string;
 }
 
 export interface ReplicaSetStatus {
@@ -325,6 +351,7 @@ export function replicaSetStatus(input: ReplicaSetStatusInput): ReplicaSetStatus
     };
   }
   const template = replicaSet.spec?.manifestWorkTemplate ?? {};
+  const hash = input.templateHash ?? templateHash(template);
   const live = works.filter((work) => !work.metadata.deletionTimestamp);
   const byCluster = new Map<string, ManifestWork[]>();
   const byPlacementCluster = new Map<string, ManifestWork[]>();
@@ -357,13 +384,13 @@ export function replicaSetStatus(input: ReplicaSetStatusInput): ReplicaSetStatus
     const prefix = `${state.name}\u0000`;
     const withTemplate = new Set(state.applied ?? []);
     for (const [key, clusterWorks] of byPlacementCluster) {
-      if (key.startsWith(prefix) && worksMatchTemplate(clusterWorks, template))
+      if (key.startsWith(prefix) && worksMatchTemplate(clusterWorks, template, hash))
         withTemplate.add(key.slice(prefix.length));
     }
     const succeeded = [...withTemplate].filter((cluster) => {
       const clusterWorks = byPlacementCluster.get(`${prefix}${cluster}`) ?? [];
       return (
-        worksMatchTemplate(clusterWorks, template) &&
+        worksMatchTemplate(clusterWorks, template, hash) &&
         clusterRolloutStatus(cluster, clusterWorks).status === "Succeeded"
       );
     }).length;

@@ -160,6 +160,24 @@ describe("validateManifestWork: OCM's webhook answers", () => {
     assert.equal(errors[0]!.field, "spec.manifestWorkTemplate.workload.manifests");
   });
 
+  it("lets a bundled replica set's template carry no manifests of its own, and only that one", () => {
+    const mwrs = (annotations?: Record<string, string>): ManifestWorkReplicaSet => ({
+      apiVersion: "work.open-cluster-management.io/v1alpha1",
+      kind: "ManifestWorkReplicaSet",
+      metadata: { name: "r", namespace: "default", ...(annotations ? { annotations } : {}) },
+      spec: {
+        manifestWorkTemplate: { workload: { manifests: [] } },
+        placementRefs: [{ name: "p" }],
+        cascadeDeletionPolicy: "Background",
+      },
+    });
+    assert.deepEqual(validateManifestWorkReplicaSet(mwrs({ "work.bosun.dev/bundle-content": "abc/3" })), []);
+    assert.equal(
+      admissionMessage(validateManifestWorkReplicaSet(mwrs({ other: "x" }))),
+      "Workload manifests should not be empty",
+    );
+  });
+
   it("requires a placement ref on a replica set", () => {
     const mwrs: ManifestWorkReplicaSet = {
       apiVersion: "work.open-cluster-management.io/v1alpha1",

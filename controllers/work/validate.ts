@@ -9,6 +9,7 @@
 // `<field>: <detail>`. Every error is returned, in the order OCM would meet them, so
 // `admissionMessage` can give OCM's exact answer and callers can still show them all.
 import {
+  BosunBundleAnnotations,
   HubInfo,
   ManifestWorkMessages,
   ManifestWorkWebhookMessages,
@@ -411,7 +412,13 @@ export function validateManifestWorkReplicaSet(
 ): FieldError[] {
   const path = "spec.manifestWorkTemplate";
   const template = replicaSet.spec?.manifestWorkTemplate;
-  const errors = validateManifests(template?.workload?.manifests, `${path}.workload.manifests`, options);
+  const manifests = template?.workload?.manifests;
+  // A bundle's manifests live in its content objects; the template may carry none of its own.
+  const bundled = replicaSet.metadata?.annotations?.[BosunBundleAnnotations.content] !== undefined;
+  const errors =
+    bundled && (manifests === undefined || manifests.length === 0)
+      ? []
+      : validateManifests(manifests, `${path}.workload.manifests`, options);
   if (template) validateSchema(errors, template, path);
   const refs: unknown = replicaSet.spec?.placementRefs;
   if (!Array.isArray(refs)) errors.push(required("spec.placementRefs"));

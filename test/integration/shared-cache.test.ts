@@ -84,7 +84,7 @@ describe("the hub's shared cache", () => {
       ]) {
         assert.equal(watches.get(resource), 1, `watches on ${resource}: ${JSON.stringify([...watches])}`);
       }
-      assert.equal(hub.informers()?.informers.size, 13);
+      assert.equal(hub.informers()?.informers.size, 14);
     } finally {
       await hub.stop();
       hubClient.close();
