@@ -33,7 +33,9 @@ import type { Unstructured } from "../../runtime/kube/types.ts";
 import { startBackground } from "../background.ts";
 import { waitWithProgress } from "../progress.ts";
 import { acceptCluster } from "./accept.ts";
+import { runApply } from "./apply.ts";
 import { runCompliance } from "./compliance.ts";
+import { writeCatalogue } from "./demo-catalogue.ts";
 import { explainLive, renderTable } from "./explain.ts";
 import { clustersTable, worksTable } from "./get-tables.ts";
 import { joinCluster } from "./join.ts";
@@ -284,7 +286,7 @@ async function runDemo(
   const { members } = fleet;
   const hubMember = members.find((member) => member.role === "hub")!;
   const clusters = members.filter((member) => member.role === "managed");
-  const steps = 8;
+  const steps = 9;
   let step = 0;
   const title = (text: string) => log(`\n[${++step}/${steps}] ${text}`);
   const hubFlag = `--kubeconfig ${hubMember.kubeconfigPath}`;
@@ -363,6 +365,34 @@ async function runDemo(
     const works = await waitForWorks(hub, "web", selected);
     log("  bosun get works: each chosen cluster's agent pulled its work, applied it and reported back");
     for (const line of worksTable(works).split("\n")) log(`    ${line}`);
+
+    title("A bundle bigger than a ManifestWork may be, to the same placement: bosun apply");
+    const catalogue = join(dir, "catalogue");
+    const written = await writeCatalogue(catalogue);
+    log(
+      `  ${catalogue}: a CRD, 700 products of it, a namespace and price lists, ${written.files} files, ${(written.bytes / 2 ** 20).toFixed(1)} MiB`,
+    );
+    log(`  bosun apply -f ${catalogue} --placement eu-clusters --name catalogue --wait:`);
+    let applied = "";
+    await runApply(
+      hub,
+      {
+        files: [catalogue],
+        name: "catalogue",
+        namespace: "default",
+        placement: "eu-clusters",
+        rollout: "All",
+        dryRun: false,
+        output: "table",
+        wait: false,
+        timeoutMs: 300_000,
+      },
+      { write: (chunk: string) => (applied += chunk) },
+    );
+    for (const line of applied.trimEnd().split("\n")) log(`    ${line}`);
+    const parts = await waitForWorks(hub, "catalogue", selected);
+    log("  bosun get works: split into parts under the limit, applied in order (CRD first) on each cluster");
+    for (const line of worksTable(parts).split("\n")) log(`    ${line}`);
 
     title("A policy bound to the EU placement (examples/policy-shop-governed.yaml), first to inform");
     await applyExample(hub, "policy-shop-governed.yaml");
