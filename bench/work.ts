@@ -55,6 +55,19 @@ function template(version: number) {
   };
 }
 
+/** Every cluster's work carries the template of `version` (whatever its agent reported yet). */
+function allWritten(informers: InformerFactory, clusters: number, version: number): boolean {
+  const works = informers
+    .informer<ManifestWork>(HubInformers.manifestWorks.resource, HubInformers.manifestWorks.scope)
+    .list();
+  if (works.length < clusters) return false;
+  return works.every(
+    (work) =>
+      (work.spec?.workload?.manifests?.[0] as { data?: { version?: string } } | undefined)?.data?.version ===
+      String(version),
+  );
+}
+
 /** Every cluster has a work of generation `generation` or later reported Applied for it. */
 function allApplied(informers: InformerFactory, clusters: number, version: number): boolean {
   const works = informers
@@ -158,6 +171,9 @@ for (const clusters of sizes) {
       const writesBefore = (await agents.stats()).writes;
       const changedAt = performance.now();
       await client.patch(replicaSetRef, "merge", { spec: { manifestWorkTemplate: template(2) } });
+      await waitFor(() => allWritten(informers, clusters, 2), "change written");
+      const writtenSeconds = (performance.now() - changedAt) / 1000;
+      console.error(`  changed: every work rewritten ${writtenSeconds.toFixed(2)} s after the change`);
       await waitFor(() => allApplied(informers, clusters, 2), "change");
       const changeSeconds = (performance.now() - changedAt) / 1000;
       console.error(`  changed: every work Applied ${changeSeconds.toFixed(2)} s after the change`);
@@ -165,6 +181,7 @@ for (const clusters of sizes) {
         clusters,
         manifestsPerWork: manifestCount,
         createToAllAppliedSeconds: Math.round(createSeconds * 100) / 100,
+        changeToAllWrittenSeconds: Math.round(writtenSeconds * 100) / 100,
         changeToAllAppliedSeconds: Math.round(changeSeconds * 100) / 100,
         agentWritesForChange: (await agents.stats()).writes - writesBefore,
         benchProcessRssMiB: Math.round(process.memoryUsage().rss / 2 ** 20),

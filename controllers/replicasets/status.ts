@@ -63,6 +63,20 @@ function canonical(value: unknown): unknown {
 }
 
 /**
+ * The canonical JSON of an object, computed once per object: a reconcile compares every cluster's
+ * work with the same template, and cached works are replaced, never changed, on update.
+ */
+const canonicalTexts = new WeakMap<object, string>();
+function canonicalText(value: object): string {
+  let text = canonicalTexts.get(value);
+  if (text === undefined) {
+    text = JSON.stringify(canonical(value));
+    canonicalTexts.set(value, text);
+  }
+  return text;
+}
+
+/**
  * Whether a cluster's works carry the template: one work whose spec equals it, or a complete
  * set of parts (indices 0..count-1, one each) whose template-hash label is the template's.
  * `knownHash`, the template's hash when the caller has it, saves hashing a big template again.
@@ -75,7 +89,8 @@ export function worksMatchTemplate(
   const live = works.filter((work) => !work.metadata.deletionTimestamp);
   if (live.length === 0) return false;
   if (live.length === 1 && partIndex(live[0]!) === undefined) {
-    return JSON.stringify(canonical(live[0]!.spec ?? {})) === JSON.stringify(canonical(template));
+    const spec = live[0]!.spec;
+    return spec !== undefined && canonicalText(spec) === canonicalText(template);
   }
   const hash = knownHash ?? templateHash(template);
   const count = partCount(live[0]!);
