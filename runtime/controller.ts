@@ -138,8 +138,9 @@ export class Controller {
     this.#queue.add(key);
   }
 
-  enqueueAfter(key: string, delayMs: number): void {
-    this.#queue.addAfter(key, delayMs);
+  /** `holdsIdle`: the delayed run carries deferred work, so `whenIdle` waits for it. */
+  enqueueAfter(key: string, delayMs: number, options: { holdsIdle?: boolean } = {}): void {
+    this.#queue.addAfter(key, delayMs, options);
   }
 
   start(): void {

@@ -93,6 +93,10 @@ const recheckMarginMs = 100;
 const rootStatusIntervalPerClusterMs = 1;
 const rootStatusIntervalCapMs = 2000;
 
+function statusInterval(clusters: number): number {
+  return Math.min(rootStatusIntervalCapMs, clusters * rootStatusIntervalPerClusterMs);
+}
+
 /** What a root's rollout lets this reconcile do. */
 interface RolloutStep {
   /** The root, as written when its rollout state changed. */
@@ -151,8 +155,8 @@ export class PolicyPropagator {
   readonly #templates: HubTemplateResolver;
   /** Root status writes the cache may not have seen yet: replicas reporting race their echo. */
   readonly #statusWrites = new OwnWrites<Policy>();
-  /** When each root's status was last written. */
-  readonly #statusWrittenAt = new Map<string, number>();
+  /** When each root's status was last written, and how long its next write waits after that. */
+  readonly #statusWrittenAt = new Map<string, { at: number; intervalMs: number }>();
   readonly policies: Informer<Policy>;
   readonly bindings: Informer<PlacementBinding>;
   readonly policySets: Informer<PolicySet>;
@@ -210,11 +214,14 @@ export class PolicyPropagator {
           // A replica's compliance is part of its root's status; a change to anything else is
           // undone by the root's reconcile.
           const root = rootKeyOf(current);
-          if (
-            root &&
-            (rootChanged(previous, current) || previous.status?.compliant !== current.status?.compliant)
-          )
-            enqueue(root);
+          if (!root) return;
+          if (rootChanged(previous, current)) enqueue(root);
+          else if (previous.status?.compliant !== current.status?.compliant) {
+            // Only the root's status changes, and that write may be held back: reconcile when it may go.
+            const holdMs = this.#statusHoldLeft(root);
+            if (holdMs > 0) this.#controller.enqueueAfter(root, holdMs, { holdsIdle: true });
+            else enqueue(root);
+          }
         } else {
           this.#statusWrites.observe(objectKey(current), current);
           if (rootChanged(previous, current)) enqueue(objectKey(current));
@@ -436,12 +443,15 @@ export class PolicyPropagator {
     // The metrics say it at once; the status write may wait to gather more changes.
     if (root.spec?.disabled) this.#metrics.removeRoot(namespace, name);
     else this.#metrics.setRoot(namespace, name, status.compliant, compliance);
-    const holdMs = this.#statusHold(key, root, status, reported.clusters.length);
+    const holdMs = this.#statusHold(key, root, status);
     if (holdMs === 0) {
       const written = await patchStatus(this.#client, root, status, { fieldManager: propagatorFieldManager });
       if (written) {
         this.#statusWrites.remember(key, root, written);
-        this.#statusWrittenAt.set(key, this.#clock.now());
+        this.#statusWrittenAt.set(key, {
+          at: this.#clock.now(),
+          intervalMs: statusInterval(reported.clusters.length),
+        });
       }
     }
 
@@ -459,12 +469,16 @@ export class PolicyPropagator {
    * How long the root's status write waits: 0 when nothing changed or when the last write is
    * older than the root's interval, else what is left of the interval.
    */
-  #statusHold(key: string, root: Policy, status: unknown, clusters: number): number {
+  #statusHold(key: string, root: Policy, status: unknown): number {
     if (statusPatch(root.status, status) === undefined) return 0;
-    const intervalMs = Math.min(rootStatusIntervalCapMs, clusters * rootStatusIntervalPerClusterMs);
+    return this.#statusHoldLeft(key);
+  }
+
+  /** What is left of the interval since the root's last status write; 0 when it may be written now. */
+  #statusHoldLeft(key: string): number {
     const last = this.#statusWrittenAt.get(key);
     if (last === undefined) return 0;
-    return Math.max(0, last + intervalMs - this.#clock.now());
+    return Math.max(0, last.at + last.intervalMs - this.#clock.now());
   }
 
   /**
