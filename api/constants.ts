@@ -724,6 +724,20 @@ export const HubInfo = {
   workServiceAccount: "klusterlet-work-sa",
 } as const;
 
+/**
+ * Bootstrap-token discovery as Kubernetes defines it (the bootstrap signer's cluster-info
+ * signatures), which OCM's reference does not name.
+ */
+export const BosunBootstrapSigning = {
+  /** The cluster-info key of a token's signature: the prefix and the token id. */
+  signatureKeyPrefix: "jws-kubeconfig-",
+  /** The bootstrap-token Secret key that asks the bootstrap signer to sign cluster-info. */
+  usageSigning: "usage-bootstrap-signing",
+  anonymousUser: "system:anonymous",
+  /** Lets a joining cluster read cluster-info before it trusts the hub, without its token. */
+  clusterInfoReaderRole: "bosun:cluster-info-reader",
+} as const;
+
 export const ClusterClaims = {
   /** Claim names that are never truncated. */
   reserved: [

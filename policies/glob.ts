@@ -3,8 +3,8 @@
 
 export class BadPatternError extends Error {
   override name = "BadPatternError";
-  constructor() {
-    super("syntax error in pattern");
+  constructor(options?: ErrorOptions) {
+    super("syntax error in pattern", options);
   }
 }
 
@@ -86,8 +86,16 @@ function classChar(chars: string[], at: number): { char: string; next: number } 
 
 /** A matcher for one pattern; throws BadPatternError when the pattern is malformed. */
 export function compileGlob(pattern: string): (name: string) => boolean {
+  // Without special characters a pattern matches itself only; no expression to build (which
+  // for a pattern of many thousand characters the regular-expression engine may refuse).
+  if (!/[*?[\\]/.test(pattern)) return (name) => name === pattern;
   const regexp = compile(pattern);
   if (regexp instanceof BadPatternError) throw regexp;
+  try {
+    regexp.test(""); // compiled on first use: fail here, as a bad pattern, rather than later
+  } catch (error) {
+    throw new BadPatternError({ cause: error });
+  }
   return (name) => regexp.test(name);
 }
 

@@ -6,7 +6,7 @@ import { homedir } from "node:os";
 import { join, resolve } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import type { Command } from "commander";
-import { parse, stringify } from "yaml";
+import { stringify } from "yaml";
 import {
   HubInfo,
   KubeconfigNames,
@@ -18,7 +18,9 @@ import {
 import type { ManagedCluster } from "../../api/types/cluster.ts";
 import { applyServerSide } from "../../runtime/apply.ts";
 import { findCondition } from "../../runtime/conditions.ts";
+import { clusterInfoCa, verifiedClusterInfoCa } from "../../klusterlet/bootstrap/cluster-info.ts";
 import { releaseAppliedWorks } from "../../klusterlet/work/release.ts";
+import { parseBootstrapToken, type BootstrapToken } from "../../runtime/bootstrap-signature.ts";
 import { KubeApiError } from "../../runtime/errors.ts";
 import { KubeClient } from "../../runtime/kube/client.ts";
 import type { Unstructured } from "../../runtime/kube/types.ts";
@@ -64,18 +66,79 @@ export function bootstrapKubeconfig(server: string, caPem: string, token: string
 
 function caFromClusterInfo(configMap: Unstructured): string | undefined {
   const kubeconfig = (configMap.data as Record<string, string> | undefined)?.kubeconfig;
-  if (!kubeconfig) return undefined;
-  const parsed = parse(kubeconfig) as {
-    clusters?: { cluster?: { "certificate-authority-data"?: string } }[];
-  };
-  const data = parsed.clusters?.[0]?.cluster?.["certificate-authority-data"];
-  return data ? Buffer.from(data, "base64").toString("utf8") : undefined;
+  return kubeconfig ? clusterInfoCa(kubeconfig) : undefined;
+}
+
+/** A client that does not verify the hub's certificate: with `token`, or anonymous. */
+function unverifiedClient(server: string, token: string | undefined): Promise<KubeClient> {
+  return KubeClient.fromString(
+    stringify({
+      apiVersion: "v1",
+      kind: "Config",
+      clusters: [{ name: "hub", cluster: { server, "insecure-skip-tls-verify": true } }],
+      users: [{ name: "bootstrap", user: token ? { token } : {} }],
+      contexts: [{ name: "bootstrap", context: { cluster: "hub", user: "bootstrap" } }],
+      "current-context": "bootstrap",
+    }),
+  );
+}
+
+function fingerprint(caPem: string): string {
+  const der = Buffer.from(caPem.replace(/-----[A-Z ]+-----|\s/g, ""), "base64");
+  return `sha256:${createHash("sha256").update(der).digest("hex")}`;
+}
+
+const clusterInfoRef = {
+  apiVersion: "v1",
+  kind: "ConfigMap",
+  name: HubInfo.clusterInfoConfigMap,
+  namespace: Namespaces.kubePublic,
+};
+
+/**
+ * With a Kubernetes bootstrap token, the CA is what cluster-info says once its signature
+ * with the token checks out. cluster-info is read anonymously: the token is not sent to a
+ * server that is not yet trusted, which could otherwise sign a CA of its own with it.
+ */
+async function discoverSignedHubCa(
+  server: string,
+  token: BootstrapToken,
+  log: (line: string) => void,
+): Promise<string> {
+  const anonymous = await unverifiedClient(server, undefined);
+  try {
+    let info: Unstructured | undefined;
+    try {
+      // By path: an anonymous client may not read the API discovery documents.
+      info = await anonymous.request<Unstructured>({
+        method: "GET",
+        path: `/api/v1/namespaces/${Namespaces.kubePublic}/configmaps/${HubInfo.clusterInfoConfigMap}`,
+      });
+    } catch (error) {
+      if (error instanceof KubeApiError && error.notFound) info = undefined;
+      else if (error instanceof KubeApiError && (error.status === 401 || error.status === 403)) {
+        throw new Error(
+          `the hub at ${server} does not let a joining cluster read kube-public/cluster-info anonymously ` +
+            "(run bosun init on the hub, or pass --ca-file)",
+          { cause: error },
+        );
+      }
+      throw error;
+    }
+    if (!info) throw new Error(`the hub at ${server} publishes no kube-public/cluster-info; pass --ca-file`);
+    const caPem = verifiedClusterInfoCa(info.data as Record<string, string> | undefined, token, server);
+    log(`hub CA ${fingerprint(caPem)} (verified with the bootstrap token's signature)`);
+    return caPem;
+  } finally {
+    anonymous.close();
+  }
 }
 
 /**
- * The hub's CA: from --ca-file, else from the hub's kube-public/cluster-info (or
- * kube-root-ca.crt), read with the token before the CA is known. Without --ca-file the first
- * contact cannot verify the hub, so the CA's fingerprint is printed for the operator to check.
+ * The hub's CA: from --ca-file; else, for a bootstrap token, from the hub's signed
+ * kube-public/cluster-info; else (a service-account token) from cluster-info or
+ * kube-root-ca.crt, read with the token before the CA is known. That first contact cannot
+ * verify the hub, so the CA's fingerprint is printed for the operator to check.
  */
 export async function discoverHubCa(
   server: string,
@@ -84,24 +147,12 @@ export async function discoverHubCa(
   log: (line: string) => void,
 ): Promise<string> {
   if (caFile) return readFile(caFile, "utf8");
-  const unverified = await KubeClient.fromString(
-    stringify({
-      apiVersion: "v1",
-      kind: "Config",
-      clusters: [{ name: "hub", cluster: { server, "insecure-skip-tls-verify": true } }],
-      users: [{ name: "bootstrap", user: { token } }],
-      contexts: [{ name: "bootstrap", context: { cluster: "hub", user: "bootstrap" } }],
-      "current-context": "bootstrap",
-    }),
-  );
+  const bootstrapToken = parseBootstrapToken(token);
+  if (bootstrapToken) return discoverSignedHubCa(server, bootstrapToken, log);
+  const unverified = await unverifiedClient(server, token);
   try {
     let caPem: string | undefined;
-    const info = await unverified.getOrUndefined<Unstructured>({
-      apiVersion: "v1",
-      kind: "ConfigMap",
-      name: HubInfo.clusterInfoConfigMap,
-      namespace: Namespaces.kubePublic,
-    });
+    const info = await unverified.getOrUndefined<Unstructured>(clusterInfoRef);
     if (info) caPem = caFromClusterInfo(info);
     if (!caPem) {
       const root = await unverified.getOrUndefined<Unstructured>({
@@ -114,8 +165,7 @@ export async function discoverHubCa(
     }
     if (!caPem)
       throw new Error(`the hub at ${server} publishes no CA (kube-public/cluster-info); pass --ca-file`);
-    const der = Buffer.from(caPem.replace(/-----[A-Z ]+-----|\s/g, ""), "base64");
-    log(`hub CA sha256:${createHash("sha256").update(der).digest("hex")} (pass --ca-file to pin it)`);
+    log(`hub CA ${fingerprint(caPem)} (pass --ca-file to pin it)`);
     return caPem;
   } catch (error) {
     if (error instanceof KubeApiError && error.status === 401) {

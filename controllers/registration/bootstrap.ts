@@ -3,7 +3,17 @@
 import { randomBytes } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { stringify } from "yaml";
-import { Csr, HubInfo, Labels, LabelValues, Namespaces, RBAC, Secrets } from "../../api/constants.ts";
+import {
+  BosunBootstrapSigning,
+  Csr,
+  HubInfo,
+  Labels,
+  LabelValues,
+  Namespaces,
+  RBAC,
+  Secrets,
+} from "../../api/constants.ts";
+import { detachedSignature, type BootstrapToken } from "../../runtime/bootstrap-signature.ts";
 import { applyServerSide } from "../../runtime/apply.ts";
 import type { KubeClient } from "../../runtime/kube/client.ts";
 import type { Unstructured } from "../../runtime/kube/types.ts";
@@ -62,6 +72,64 @@ export async function ensureBootstrapIdentity(client: KubeClient, hub: HubEndpoi
     metadata: { name: HubInfo.clusterInfoConfigMap, namespace: Namespaces.kubePublic },
     data: { kubeconfig: clusterInfoKubeconfig(hub) },
   });
+  // A joining cluster reads cluster-info before it trusts the hub, so without its token.
+  await apply({
+    apiVersion: "rbac.authorization.k8s.io/v1",
+    kind: "Role",
+    metadata: { name: BosunBootstrapSigning.clusterInfoReaderRole, namespace: Namespaces.kubePublic },
+    rules: [
+      {
+        apiGroups: [""],
+        resources: ["configmaps"],
+        resourceNames: [HubInfo.clusterInfoConfigMap],
+        verbs: ["get"],
+      },
+    ],
+  });
+  await apply({
+    apiVersion: "rbac.authorization.k8s.io/v1",
+    kind: "RoleBinding",
+    metadata: { name: BosunBootstrapSigning.clusterInfoReaderRole, namespace: Namespaces.kubePublic },
+    roleRef: {
+      apiGroup: "rbac.authorization.k8s.io",
+      kind: "Role",
+      name: BosunBootstrapSigning.clusterInfoReaderRole,
+    },
+    subjects: [
+      { apiGroup: "rbac.authorization.k8s.io", kind: "User", name: BosunBootstrapSigning.anonymousUser },
+    ],
+  });
+}
+
+/** Its own manager, so that applying the signature leaves the kubeconfig's owner alone. */
+const signerFieldManager = `${setupFieldManager}-signer`;
+
+/**
+ * Signs cluster-info's kubeconfig with a bootstrap token (`jws-kubeconfig-<token-id>`), as
+ * Kubernetes' bootstrap signer does (which many hubs do not run), so that a cluster joining
+ * with the token can verify the CA it reads there.
+ */
+export async function signClusterInfo(client: KubeClient, token: BootstrapToken): Promise<void> {
+  const info = await client.get<Unstructured>({
+    apiVersion: "v1",
+    kind: "ConfigMap",
+    name: HubInfo.clusterInfoConfigMap,
+    namespace: Namespaces.kubePublic,
+  });
+  const kubeconfig = (info.data as Record<string, string> | undefined)?.kubeconfig;
+  if (!kubeconfig) throw new Error("kube-public/cluster-info has no kubeconfig to sign");
+  await applyServerSide(
+    client,
+    {
+      apiVersion: "v1",
+      kind: "ConfigMap",
+      metadata: { name: HubInfo.clusterInfoConfigMap, namespace: Namespaces.kubePublic },
+      data: {
+        [`${BosunBootstrapSigning.signatureKeyPrefix}${token.id}`]: detachedSignature(kubeconfig, token),
+      },
+    },
+    { fieldManager: signerFieldManager, force: true },
+  );
 }
 
 /** A fresh token for the bootstrap ServiceAccount (the TokenRequest API), valid for `seconds`. */
@@ -94,7 +162,13 @@ export async function ensureBootstrapToken(client: KubeClient): Promise<string> 
   const data = existing?.data as Record<string, string> | undefined;
   if (data?.["token-id"] && data["token-secret"]) {
     const decode = (value: string) => Buffer.from(value, "base64").toString("utf8");
-    return `${decode(data["token-id"])}.${decode(data["token-secret"])}`;
+    const token = { id: decode(data["token-id"]), secret: decode(data["token-secret"]) };
+    if (!data[BosunBootstrapSigning.usageSigning]) {
+      // A bootstrap signer, where one runs, removes signatures of tokens not marked for signing.
+      await client.patch(ref, "merge", { stringData: { [BosunBootstrapSigning.usageSigning]: "true" } });
+    }
+    await signClusterInfo(client, token);
+    return `${token.id}.${token.secret}`;
   }
   const alphabet = "abcdefghijklmnopqrstuvwxyz0123456789";
   const secret = [...randomBytes(16)].map((byte) => alphabet[byte % alphabet.length]).join("");
@@ -111,9 +185,11 @@ export async function ensureBootstrapToken(client: KubeClient): Promise<string> 
       "token-id": Secrets.bootstrapTokenId,
       "token-secret": secret,
       "usage-bootstrap-authentication": "true",
+      [BosunBootstrapSigning.usageSigning]: "true",
       "auth-extra-groups": Csr.bootstrapGroup,
     },
   });
+  await signClusterInfo(client, { id: Secrets.bootstrapTokenId, secret });
   await applyServerSide(
     client,
     {

@@ -102,6 +102,18 @@ export function validateManifests(
   options: ValidateOptions = {},
 ): FieldError[] {
   const limit = options.limitBytes ?? Work.manifestSizeLimit;
+  if (manifests !== undefined && manifests !== null && !Array.isArray(manifests)) {
+    // Only an object the CRD schema never saw can get here (an in-memory or bundled one).
+    const type = jsonTypeName(manifests);
+    return [
+      {
+        type: "FieldValueInvalid",
+        field: path,
+        message: `Invalid value: "${type}": ${path} in body must be of type array: "${type}"`,
+        source: "schema",
+      },
+    ];
+  }
   if (!manifests || manifests.length === 0) {
     return [
       {
