@@ -708,8 +708,9 @@ const validCases: ValidCase[] = [
       },
     },
   },
-  // Accepted by OCM's CRD and then reported by its scheduler as Misconfigured: bosun must admit
-  // them too, so that its placement controller can answer with a PlacementMisconfigured condition.
+  // Accepted by OCM's CRD and left to its scheduler (which reports most as Misconfigured; an
+  // unknown toleration operator simply tolerates nothing): bosun must admit them too, so that its
+  // placement controller answers them as OCM's does.
   ...misconfiguredPlacements({
     "mode-bogus": { prioritizerPolicy: { mode: "Bogus" } },
     "builtin-unknown": {

@@ -284,6 +284,23 @@ describe("TaintToleration: toleration timing", () => {
       hour + 3600_000,
       now,
     ],
+    // As in OCM: an operator it does not know is no error, and it tolerates nothing.
+    [
+      "unknown operator",
+      [{ key: "k", operator: "Near" as "Equal", value: "v" }],
+      taint("NoSelect"),
+      false,
+      undefined,
+      now,
+    ],
+    [
+      "explicit empty operator is Equal",
+      [{ key: "k", operator: "", value: "v" }],
+      taint("NoSelect"),
+      false,
+      Infinity,
+      now,
+    ],
     ["NoSelectIfNew on a new cluster", [], taint("NoSelectIfNew"), false, undefined, now],
     ["NoSelectIfNew on a decided cluster", [], taint("NoSelectIfNew"), true, Infinity, now],
     ["NoSelect on a decided cluster", [], taint("NoSelect"), true, undefined, now],
@@ -351,8 +368,11 @@ describe("TaintToleration filter", () => {
       [{ key: "a" }, { key: "a", operator: "Exists", value: "x" }],
       /^If the operator is Exists, the value should be empty\. \(spec\.tolerations\[1\]\)$/,
     ],
-    ["unknown operator", [{ key: "a", operator: "Near" as "Equal" }], /spec\.tolerations\[0\]\.operator/],
+    ["unknown operator with an empty key", [{ operator: "Near" as "Equal" }], /operator must be Exists/],
   ];
+  it("an unknown operator is not a misconfiguration", () => {
+    assert.equal(validateTolerations([{ key: "a", operator: "Near" as "Equal", value: "x" }]), undefined);
+  });
   for (const [name, tolerations, message] of bad) {
     it(`misconfigured: ${name}`, () => {
       const problem = validateTolerations(tolerations);

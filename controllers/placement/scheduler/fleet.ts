@@ -7,7 +7,9 @@ import type {
   ManagedClusterSet,
   ManagedClusterSetBinding,
 } from "../../../api/types/cluster.ts";
+import type { ResourceList } from "../../../api/types/meta.ts";
 import type { PlacementDecision } from "../../../api/types/placement.ts";
+import { formatQuantity, tryParseQuantity } from "../../../api/quantity.ts";
 import { compileLabelSelector, matches, recordLookup } from "./selectors.ts";
 
 export interface FleetObjects {
@@ -34,6 +36,7 @@ export class FleetIndex {
   private readonly clustersBySetLabel = new Map<string, ManagedCluster[]>();
   private readonly members = new Map<string, SetMembers>();
   private readonly claimMaps = new WeakMap<ManagedCluster, ReadonlyMap<string, string>>();
+  private readonly celViews = new WeakMap<ManagedCluster, ManagedCluster>();
   /** Decision entries per cluster over every PlacementDecision. */
   readonly decisionCounts = new Map<string, number>();
   /** Per placement (namespace/name, from the placement label): decision entries per cluster. */
@@ -172,6 +175,29 @@ export class FleetIndex {
     return claims;
   }
 
+  /**
+   * The cluster as CEL expressions see it. OCM evaluates them on its typed ManagedCluster, whose
+   * capacity and allocatable are quantities, so they read in canonical form ("1e1" is "10",
+   * "16384Mi" is "16Gi") whatever the text stored. A cluster whose quantities are canonical
+   * already (as agents report them) is its own view, so compiled CEL inputs stay cached.
+   */
+  celView(cluster: ManagedCluster): ManagedCluster {
+    let view = this.celViews.get(cluster);
+    if (view) return view;
+    view = cluster;
+    const status = cluster.status;
+    const capacity = canonicalQuantities(status?.capacity);
+    const allocatable = canonicalQuantities(status?.allocatable);
+    if (capacity || allocatable) {
+      view = {
+        ...cluster,
+        status: { ...status, ...(capacity ? { capacity } : {}), ...(allocatable ? { allocatable } : {}) },
+      };
+    }
+    this.celViews.set(cluster, view);
+    return view;
+  }
+
   /** Decision entries per cluster in the PlacementDecisions labelled with this placement. */
   ownDecisionCounts(namespace: string, placement: string): ReadonlyMap<string, number> {
     return this.decisionsByPlacement.get(placementKey(namespace, placement)) ?? new Map();
@@ -181,4 +207,18 @@ export class FleetIndex {
   existingDecisions(namespace: string, placement: string): readonly PlacementDecision[] {
     return this.placementDecisions.get(placementKey(namespace, placement)) ?? [];
   }
+}
+
+/** The list with every quantity in canonical form, or undefined when it is so already. */
+function canonicalQuantities(list: ResourceList | undefined): ResourceList | undefined {
+  if (!list) return undefined;
+  let changed = false;
+  const canonical: ResourceList = {};
+  for (const [name, value] of Object.entries(list)) {
+    const quantity = tryParseQuantity(String(value));
+    const text = quantity ? formatQuantity(quantity) : value;
+    if (text !== value) changed = true;
+    canonical[name] = text;
+  }
+  return changed ? canonical : undefined;
 }

@@ -156,7 +156,7 @@ describe("decision groups and PlacementDecisions", () => {
     );
   });
 
-  it("a bad clustersPerDecisionGroup makes the placement Misconfigured with one empty decision", () => {
+  it("a bad clustersPerDecisionGroup makes the placement Misconfigured with no decision at all", () => {
     const clusters = names(3).map((x) => cluster(x));
     const result = schedule(
       placement({ decisionStrategy: { groupStrategy: { clustersPerDecisionGroup: "half" } } }),
@@ -169,10 +169,9 @@ describe("decision groups and PlacementDecisions", () => {
       misconfigured?.message,
       'DecisionStrategy:spec.decisionStrategy.groupStrategy.clustersPerDecisionGroup: "half" invalid type: string is not a percentage',
     );
-    assert.equal(result.status.numberOfSelectedClusters, 0);
-    assert.deepEqual(
-      result.placementDecisions.map((pd) => pd.status?.decisions),
-      [[]],
-    );
+    // As in OCM: the scheduled clusters are counted, but no group and no PlacementDecision.
+    assert.equal(result.status.numberOfSelectedClusters, 3);
+    assert.deepEqual(result.placementDecisions, []);
+    assert.deepEqual(result.status.decisionGroups, []);
   });
 });

@@ -3,6 +3,11 @@
 // clustersPerDecisionGroup; the rest form unnamed groups of that size. Each group is split into
 // PlacementDecisions of at most 100 decisions, named <placement>-decision-<k> with k counting
 // from 1 across groups. With no cluster selected there is one empty unnamed group.
+//
+// A decision strategy that cannot be applied (a clustersPerDecisionGroup that is not a count or
+// a percentage, a group selector that does not compile) is a misconfiguration; as in OCM, the
+// groups formed before the problem are kept (none for clustersPerDecisionGroup) and there is no
+// empty fallback group, so such a placement may have no PlacementDecision at all.
 import {
   Labels,
   Placement as PlacementConstants,
@@ -53,9 +58,11 @@ export function decisionGroups(
   placement: Placement,
   selected: readonly SelectedCluster[],
   fleet: FleetIndex,
-): { ok: true; groups: DecisionGroup[] } | { ok: false; misconfigured: Misconfiguration } {
+):
+  | { ok: true; groups: DecisionGroup[] }
+  | { ok: false; misconfigured: Misconfiguration; groups: DecisionGroup[] } {
   const length = groupLength(clustersPerDecisionGroup(placement.spec), selected.length);
-  if (typeof length !== "number") return { ok: false, misconfigured: length };
+  if (typeof length !== "number") return { ok: false, misconfigured: length, groups: [] };
   const groups: DecisionGroup[] = [];
   const chunk = (name: string, members: SelectedCluster[]) => {
     for (let i = 0; i < members.length; i += Math.max(length, 1)) {
@@ -66,9 +73,9 @@ export function decisionGroups(
   for (const [i, group] of (placement.spec.decisionStrategy?.groupStrategy?.decisionGroups ?? []).entries()) {
     const field = `spec.decisionStrategy.groupStrategy.decisionGroups[${i}].groupClusterSelector`;
     const labels = compileLabelSelector(group.groupClusterSelector?.labelSelector, `${field}.labelSelector`);
-    if (!labels.ok) return { ok: false, misconfigured: { plugin, message: labels.message } };
+    if (!labels.ok) return { ok: false, misconfigured: { plugin, message: labels.message }, groups };
     const claims = compileClaimSelector(group.groupClusterSelector?.claimSelector, `${field}.claimSelector`);
-    if (!claims.ok) return { ok: false, misconfigured: { plugin, message: claims.message } };
+    if (!claims.ok) return { ok: false, misconfigured: { plugin, message: claims.message }, groups };
     const members = selected.filter(
       (s) =>
         !taken.has(s.decision.clusterName) &&

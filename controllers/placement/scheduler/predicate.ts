@@ -77,7 +77,9 @@ export function matchPredicates(
       // One budget per cluster across all of its expressions.
       if (!budgetStarted) ctx.cel.resetClusterBudget();
       budgetStarted = true;
-      const result = ctx.cel.matchWithinBudget(predicate.cel, cluster, (c, n) => ctx.fleet.score(c, n));
+      const result = ctx.cel.matchWithinBudget(predicate.cel, ctx.fleet.celView(cluster), (c, n) =>
+        ctx.fleet.score(c, n),
+      );
       if (!result.matched) {
         if (ctx.explain) misses.push(`predicates[${i}]: celExpressions[${result.index}] ${result.reason}`);
         continue;
@@ -89,6 +91,9 @@ export function matchPredicates(
 }
 
 export function predicateFilter(ctx: PluginContext, clusters: readonly ManagedCluster[]): FilterOutcome {
+  // As in OCM, predicates are only compiled when there is a cluster to match: with no
+  // candidate, a predicate that does not compile is not reported.
+  if (clusters.length === 0) return { ok: true, result: { passed: [], rejected: new Map() } };
   const compiled = compilePredicates(ctx);
   if (!compiled.ok) return compiled;
   const passed: ManagedCluster[] = [];

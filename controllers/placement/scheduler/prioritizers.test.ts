@@ -175,6 +175,29 @@ describe("prioritizer weights", () => {
       ["Balance:1", "Steady:3", "AddOn/r/s:-2"],
     ],
     [
+      "the same AddOn score twice is two prioritizers (OCM keys weights by the coordinate's addOn pointer)",
+      {
+        configurations: [
+          { scoreCoordinate: { type: "AddOn", addOn: { resourceName: "r", scoreName: "s" } }, weight: -8 },
+          { scoreCoordinate: { type: "AddOn", addOn: { resourceName: "r", scoreName: "s" } }, weight: 7 },
+        ],
+      },
+      false,
+      ["Balance:1", "Steady:1", "AddOn/r/s:-8", "AddOn/r/s:7"],
+    ],
+    [
+      "the same builtIn twice: the last one wins",
+      {
+        mode: "Exact",
+        configurations: [
+          { scoreCoordinate: { type: "BuiltIn", builtIn: "ResourceAllocatableCPU" }, weight: 4 },
+          { scoreCoordinate: { type: "BuiltIn", builtIn: "ResourceAllocatableCPU" }, weight: -3 },
+        ],
+      },
+      false,
+      ["ResourceAllocatableCPU:-3"],
+    ],
+    [
       "weight 0 disables",
       { configurations: [{ scoreCoordinate: { type: "BuiltIn", builtIn: "Balance" }, weight: 0 }] },
       false,

@@ -189,27 +189,6 @@ describe("PlacementMisconfigured: bad input never throws and names the field", (
       /^TaintToleration:If the key is empty, operator must be Exists\./,
     ],
     [
-      "bad clustersPerDecisionGroup",
-      { decisionStrategy: { groupStrategy: { clustersPerDecisionGroup: "lots" } } },
-      /^DecisionStrategy:spec\.decisionStrategy\.groupStrategy\.clustersPerDecisionGroup/,
-    ],
-    [
-      "bad group selector",
-      {
-        decisionStrategy: {
-          groupStrategy: {
-            decisionGroups: [
-              {
-                groupName: "g",
-                groupClusterSelector: { labelSelector: { matchExpressions: [{ key: "k", operator: "In" }] } },
-              },
-            ],
-          },
-        },
-      },
-      /^DecisionStrategy:spec\.decisionStrategy\.groupStrategy\.decisionGroups\[0\]\.groupClusterSelector\.labelSelector/,
-    ],
-    [
       "bad spread constraint",
       { spreadPolicy: { spreadConstraints: [{ topologyKey: "zone", topologyKeyType: "Node" as "Label" }] } },
       /^Spread:spec\.spreadPolicy\.spreadConstraints\[0\]\.topologyKeyType/,
@@ -227,6 +206,66 @@ describe("PlacementMisconfigured: bad input never throws and names the field", (
       assert.deepEqual(decided(result), []);
       assert.equal(result.placementDecisions.length, 1);
       assert.ok(result.clusters?.every((c) => !c.selected && c.filteredBy !== null));
+    });
+  }
+  // OCM applies the decision strategy after scheduling: when it cannot be applied, the placement
+  // keeps its count of scheduled clusters but only the groups formed before the problem are
+  // written, and there is no empty fallback group.
+  const strategyCases: [string, PlacementSpec, RegExp, string[][], string][] = [
+    [
+      "bad clustersPerDecisionGroup",
+      { decisionStrategy: { groupStrategy: { clustersPerDecisionGroup: "lots" } } },
+      /^DecisionStrategy:spec\.decisionStrategy\.groupStrategy\.clustersPerDecisionGroup/,
+      [],
+      "AllDecisionsScheduled",
+    ],
+    [
+      "bad group selector",
+      {
+        decisionStrategy: {
+          groupStrategy: {
+            decisionGroups: [
+              { groupName: "first", groupClusterSelector: { labelSelector: { matchLabels: { a: "1" } } } },
+              {
+                groupName: "g",
+                groupClusterSelector: { labelSelector: { matchExpressions: [{ key: "k", operator: "In" }] } },
+              },
+            ],
+          },
+        },
+      },
+      /^DecisionStrategy:spec\.decisionStrategy\.groupStrategy\.decisionGroups\[1\]\.groupClusterSelector\.labelSelector/,
+      [["a"]],
+      "AllDecisionsScheduled",
+    ],
+    [
+      "a bad clustersPerDecisionGroup wins over a bad toleration",
+      {
+        tolerations: [{ value: "x" }],
+        decisionStrategy: { groupStrategy: { clustersPerDecisionGroup: "3" } },
+      },
+      /^DecisionStrategy:spec\.decisionStrategy\.groupStrategy\.clustersPerDecisionGroup/,
+      [],
+      "NoManagedClusterMatched",
+    ],
+  ];
+  for (const [name, spec, message, written, satisfied] of strategyCases) {
+    it(name, () => {
+      const labelled = [cluster("a", { labels: { a: "1" } }), cluster("b")];
+      const result = schedule(placement(spec), fleet({ clusters: labelled }), { now, explain: true });
+      const misconfigured = condition(result, "PlacementMisconfigured");
+      assert.equal(misconfigured?.[1], "Misconfigured");
+      assert.match(misconfigured[2]!, message);
+      assert.equal(condition(result, "PlacementSatisfied")?.[1], satisfied);
+      assert.equal(result.status.numberOfSelectedClusters, satisfied === "AllDecisionsScheduled" ? 2 : 0);
+      assert.deepEqual(
+        result.placementDecisions.map((pd) => pd.status?.decisions.map((d) => d.clusterName)),
+        written,
+      );
+      assert.deepEqual(
+        result.clusters?.filter((c) => c.selected).map((c) => c.name),
+        written.flat(),
+      );
     });
   }
   it("a misconfigured placement does not affect another one", () => {

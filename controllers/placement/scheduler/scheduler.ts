@@ -316,7 +316,8 @@ export function schedule(placement: Placement, fleet: FleetIndex, options: Sched
 
     if (explain) {
       const weightRecord: Record<string, number> = {};
-      for (const { p } of scored) weightRecord[p.name] = p.weight;
+      // The same AddOn score configured twice is two prioritizers: their weights add up.
+      for (const { p } of scored) weightRecord[p.name] = (weightRecord[p.name] ?? 0) + p.weight;
       for (const candidate of list) {
         const scores: Record<string, number> = {};
         let total = 0;
@@ -333,16 +334,18 @@ export function schedule(placement: Placement, fleet: FleetIndex, options: Sched
   run();
 
   if (misconfigured) {
-    // OCM: a misconfigured placement ends with no decisions (one empty PlacementDecision).
+    // OCM: a misconfigured placement ends with no decisions (one empty PlacementDecision,
+    // unless its decision strategy cannot be applied either).
     selectedClusters = [];
     unscheduled = 0;
   }
   const grouped = decisionGroups(placement, selectedClusters, fleet);
-  if (!grouped.ok) {
-    misconfigured = misconfigured ?? grouped.misconfigured;
-    selectedClusters = [];
-  }
-  const decisions = placementDecisions(placement, grouped.ok ? grouped.groups : [{ name: "", members: [] }]);
+  // OCM: a decision strategy that cannot be applied replaces any earlier problem in the
+  // condition, and only the groups formed before it are written; the placement still counts
+  // every cluster it scheduled.
+  if (!grouped.ok) misconfigured = grouped.misconfigured;
+  const decisions = placementDecisions(placement, grouped.groups);
+  const written = new Set(grouped.groups.flatMap((g) => g.members.map((m) => m.decision.clusterName)));
 
   let conditions = placement.status?.conditions ?? [];
   conditions = setCondition(
@@ -365,12 +368,12 @@ export function schedule(placement: Placement, fleet: FleetIndex, options: Sched
   if (misconfigured) result.misconfigured = misconfigured;
 
   if (explain) {
-    const selectedNames = new Set(selectedClusters.map((s) => s.decision.clusterName));
     result.clusters = cands.clusters.map((cluster) => {
       const clusterName = cluster.metadata.name ?? "";
       const scored = explanation.get(clusterName);
+      const selected = written.has(clusterName);
       let filteredBy = rejected.get(clusterName) ?? null;
-      if (!filteredBy && misconfigured) {
+      if (!filteredBy && !selected && misconfigured) {
         filteredBy = {
           plugin: misconfigured.plugin,
           reason: `placement is misconfigured: ${misconfigured.message}`,
@@ -378,7 +381,7 @@ export function schedule(placement: Placement, fleet: FleetIndex, options: Sched
       }
       return {
         name: clusterName,
-        selected: selectedNames.has(clusterName),
+        selected,
         filteredBy,
         scores: filteredBy || !scored ? {} : scored.scores,
         weights: filteredBy || !scored ? {} : scored.weights,

@@ -28,10 +28,8 @@ export function describeTaint(taint: Taint): string {
 export function validateTolerations(tolerations: readonly Toleration[]): Misconfiguration | undefined {
   for (const [i, t] of tolerations.entries()) {
     const field = `spec.tolerations[${i}]`;
+    // As in OCM, an operator other than Equal and Exists is not an error: it tolerates nothing.
     const operator = t.operator ?? "";
-    if (operator !== "" && operator !== "Equal" && operator !== "Exists") {
-      return { plugin, message: `${field}.operator: ${JSON.stringify(operator)} is not Equal or Exists` };
-    }
     if (!t.key && operator !== "Exists") {
       return { plugin, message: `If the key is empty, operator must be Exists. (${field})` };
     }
@@ -48,7 +46,9 @@ export function validateTolerations(tolerations: readonly Toleration[]): Misconf
 function matchesTaint(t: Toleration, taint: Taint): boolean {
   if (t.effect && t.effect !== taint.effect) return false;
   if (t.key && t.key !== taint.key) return false;
-  return tolerationOperator(t) === "Exists" || (t.value ?? "") === (taint.value ?? "");
+  const operator = tolerationOperator(t);
+  if (operator === "Exists") return true;
+  return operator === "Equal" && (t.value ?? "") === (taint.value ?? "");
 }
 
 /** How long a taint is tolerated: forever (Infinity), until an instant (ms), or not at all. */
@@ -106,6 +106,8 @@ export function taintTolerationFilter(
   ctx: PluginContext,
   clusters: readonly ManagedCluster[],
 ): FilterOutcome & { preferNot?: Map<string, Taint[]> } {
+  // As in OCM, tolerations are only checked when some cluster is left to filter.
+  if (clusters.length === 0) return { ok: true, result: { passed: [], rejected: new Map() } };
   const tolerations = ctx.placement.spec.tolerations ?? [];
   const invalid = validateTolerations(tolerations);
   if (invalid) return { ok: false, misconfigured: invalid };

@@ -1,6 +1,11 @@
 // Prioritizer weights. Additive ("" too) starts from Balance and Steady at weight 1 and lets the
 // configurations override or add; Exact uses only the configurations. Weight 0 disables a
-// prioritizer entirely (no score record). Spread, which OCM rejects as unknown, is implemented:
+// prioritizer entirely (no score record).
+//
+// OCM keys the weights by the whole score coordinate, whose addOn is a pointer: a configuration
+// without addOn overrides an earlier one (or a default) of the same type and builtIn, but every
+// configuration that carries an addOn is a prioritizer of its own, so two configurations of the
+// same AddOn score add their weights up. Spread, which OCM rejects as unknown, is implemented:
 // in Additive mode a placement with spreadConstraints also gets Spread at weight 1 unless it
 // configures Spread itself (without constraints Spread has nothing to spread over).
 import { Placement as PlacementConstants } from "../../../api/constants.ts";
@@ -64,11 +69,24 @@ export function prioritizerWeights(placement: Placement): WeightsResult {
     };
   }
   const entries = new Map<string, WeightedPrioritizer>();
+  const builtInKey = (name: string) => `${scoreCoordinateTypes.builtIn}/${name}`;
   if (mode !== prioritizerModes.exact) {
-    entries.set(builtIns.balance, { name: builtIns.balance, weight: 1, prioritizer: { kind: "Balance" } });
-    entries.set(builtIns.steady, { name: builtIns.steady, weight: 1, prioritizer: { kind: "Steady" } });
+    entries.set(builtInKey(builtIns.balance), {
+      name: builtIns.balance,
+      weight: 1,
+      prioritizer: { kind: "Balance" },
+    });
+    entries.set(builtInKey(builtIns.steady), {
+      name: builtIns.steady,
+      weight: 1,
+      prioritizer: { kind: "Steady" },
+    });
     if ((placement.spec.spreadPolicy?.spreadConstraints ?? []).length > 0) {
-      entries.set(builtIns.spread, { name: builtIns.spread, weight: 1, prioritizer: { kind: "Spread" } });
+      entries.set(builtInKey(builtIns.spread), {
+        name: builtIns.spread,
+        weight: 1,
+        prioritizer: { kind: "Spread" },
+      });
     }
   }
   for (const [i, config] of (policy?.configurations ?? []).entries()) {
@@ -92,8 +110,12 @@ export function prioritizerWeights(placement: Placement): WeightsResult {
       if (weight !== 0) return { ok: false, misconfigured: resolved };
       continue;
     }
-    entries.delete(resolved.name);
-    entries.set(resolved.name, { name: resolved.name, weight, prioritizer: resolved.kind });
+    const coordinate = config.scoreCoordinate;
+    const key = coordinate.addOn
+      ? field
+      : `${(coordinate.type as string | undefined) || scoreCoordinateTypes.builtIn}/${coordinate.builtIn ?? ""}`;
+    entries.delete(key);
+    entries.set(key, { name: resolved.name, weight, prioritizer: resolved.kind });
   }
   const prioritizers = [...entries.values()].filter((p) => p.weight !== 0);
   return { ok: true, prioritizers };
