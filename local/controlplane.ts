@@ -304,6 +304,28 @@ export class ControlPlane {
     await this.#apiserver.stop();
   }
 
+  /** Stops kube-apiserver and starts it again on the same port, certificates and data. */
+  async restartApiServer(): Promise<void> {
+    await this.stopApiServer();
+    await this.startApiServer();
+  }
+
+  /**
+   * Stops etcd and starts it again on the same ports and data dir, leaving kube-apiserver
+   * running (it reconnects by itself); resolves once both report healthy.
+   */
+  async restartEtcd(): Promise<void> {
+    await this.#etcd.stop();
+    await this.#etcd.start();
+    await waitForHttpOk(`${this.etcdUrl}/health`, { timeoutMs: this.#readyTimeoutMs, process: this.#etcd });
+    await waitForHttpOk(`${this.server}/readyz`, {
+      timeoutMs: this.#readyTimeoutMs,
+      process: this.#apiserver,
+      caPem: this.caPem,
+      token: this.adminToken,
+    });
+  }
+
   /** The last lines of every component's log, for a failing test's report. */
   async logTail(lines = 40): Promise<string> {
     const parts = await Promise.all(
