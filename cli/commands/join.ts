@@ -24,8 +24,9 @@ import { parseBootstrapToken, type BootstrapToken } from "../../runtime/bootstra
 import { KubeApiError } from "../../runtime/errors.ts";
 import { KubeClient } from "../../runtime/kube/client.ts";
 import type { Unstructured } from "../../runtime/kube/types.ts";
-import { startBackground, stopBackground } from "../background.ts";
-import { installCrds } from "../../runtime/crds.ts";
+import { backgroundPid, startBackground, stopBackground } from "../background.ts";
+import { installCrds, readCrds } from "../../runtime/crds.ts";
+import { agentStep, checkDryRunFlags, planLines, planObjects, type PlanStep } from "./dry-run.ts";
 import { addKubeFlags, clientFromFlags, kubeconfigArgs, loadKubeconfig, type KubeFlags } from "../kube.ts";
 import {
   agentDeployManifests,
@@ -190,6 +191,15 @@ export interface JoinFlags extends KubeFlags {
   agent: string;
   agentDir: string;
   clientCertExpirationSeconds?: string;
+  dryRun?: boolean;
+}
+
+/** What join applies on the managed cluster after the CRDs: the agent namespace and bootstrap Secret. */
+export function joinObjects(bootstrapKubeconfigText: string): Unstructured[] {
+  return [
+    { apiVersion: "v1", kind: "Namespace", metadata: { name: Namespaces.agent } },
+    bootstrapSecret(bootstrapKubeconfigText),
+  ];
 }
 
 function checkJoinFlags(flags: JoinFlags): void {
@@ -226,10 +236,8 @@ export async function joinCluster(flags: JoinFlags, log: (line: string) => void)
   try {
     await checkBootstrapToken(bootstrap, flags.clusterName);
     await installCrds(managed, "managed", { onProgress: log });
-    const apply = (object: Unstructured) =>
-      applyServerSide(managed, object, { fieldManager: joinFieldManager, force: true });
-    await apply({ apiVersion: "v1", kind: "Namespace", metadata: { name: Namespaces.agent } });
-    await apply(bootstrapSecret(bootstrapKubeconfig(flags.hubApiserver, caPem, flags.hubToken)));
+    for (const object of joinObjects(bootstrapKubeconfig(flags.hubApiserver, caPem, flags.hubToken)))
+      await applyServerSide(managed, object, { fieldManager: joinFieldManager, force: true });
     log(`wrote ${Namespaces.agent}/${Secrets.bootstrapHubKubeconfig}`);
 
     if (flags.agent === "background") {
@@ -243,6 +251,37 @@ export async function joinCluster(flags: JoinFlags, log: (line: string) => void)
     }
     log(`\nOn the hub, accept the cluster with:\n  bosun accept --clusters ${flags.clusterName}\n`);
     if (flags.wait) await waitForJoined(bootstrap, flags.clusterName, Number(flags.timeout) * 1000, log);
+  } finally {
+    bootstrap.close();
+    managed.close();
+  }
+}
+
+/**
+ * `bosun join --dry-run`: the checks join makes before it writes (the hub's CA, read from
+ * cluster-info unless --ca-file; the token, with a GET on the hub), then what it would write
+ * on the managed cluster, read with GETs only, and the agent it would start.
+ */
+export async function planJoin(flags: JoinFlags, log: (line: string) => void): Promise<PlanStep[]> {
+  checkJoinFlags(flags);
+  const caPem = await discoverHubCa(flags.hubApiserver, flags.hubToken, flags.caFile, log);
+  const kubeconfig = bootstrapKubeconfig(flags.hubApiserver, caPem, flags.hubToken);
+  const bootstrap = await KubeClient.fromString(kubeconfig);
+  const managed = await clientFromFlags(flags);
+  try {
+    await checkBootstrapToken(bootstrap, flags.clusterName);
+    const steps = await planObjects(managed, [...(await readCrds("managed")), ...joinObjects(kubeconfig)]);
+    const dir = resolve(flags.agentDir);
+    const name = `agent-${flags.clusterName}`;
+    steps.push(
+      agentStep({
+        mode: flags.agent,
+        clusterName: flags.clusterName,
+        logFile: join(dir, `${name}.log`),
+        runningPid: flags.agent === "background" ? await backgroundPid(dir, name) : undefined,
+      }),
+    );
+    return steps;
   } finally {
     bootstrap.close();
     managed.close();
@@ -347,8 +386,23 @@ export function registerJoin(program: Command): void {
     .option("--deploy", "print the agent as a Deployment (deploy/agent, with its bootstrap Secret) instead")
     .option("--apply", "with --deploy: install the managed-cluster APIs and apply it (server-side apply)")
     .option("--image <image>", "with --deploy: the bosun image the agent runs (default: bosun:latest)")
+    .option(
+      "--dry-run",
+      "check the hub's CA and the token, print what would be written and started, and change nothing; not with --deploy or --wait",
+    )
     .action(async (flags: JoinFlags & DeployFlags) => {
       checkDeployFlags(flags);
+      checkDryRunFlags(flags);
+      if (flags.dryRun) {
+        const log = (line: string) => console.log(line);
+        for (const line of planLines(
+          `bosun join would join ${flags.clusterName}`,
+          await planJoin(flags, log),
+        ))
+          log(line);
+        log(`\nThen, on the hub, accept the cluster with:\n  bosun accept --clusters ${flags.clusterName}\n`);
+        return;
+      }
       if (!flags.deploy) return joinCluster(flags, (line) => console.log(line));
       // Printed manifests go to stdout alone, for `| kubectl apply -f -`; progress to stderr.
       const log = flags.apply ? (line: string) => console.log(line) : (line: string) => console.error(line);

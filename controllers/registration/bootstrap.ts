@@ -48,57 +48,64 @@ function clusterInfoKubeconfig(hub: HubEndpoint): string {
 }
 
 /**
- * Creates (or updates) the bootstrap ServiceAccount and its ClusterRole and binding, the
- * shared per-cluster ClusterRoles, and kube-public/cluster-info carrying the hub's CA.
+ * The bootstrap ServiceAccount and its ClusterRole and binding, the shared per-cluster
+ * ClusterRoles, the ManagedCluster admission policy, and kube-public/cluster-info carrying
+ * the hub's CA with the Role that lets anonymous users read it: in the order they are applied.
  */
-export async function ensureBootstrapIdentity(client: KubeClient, hub: HubEndpoint): Promise<void> {
-  const apply = (object: Unstructured) =>
-    applyServerSide(client, object, { fieldManager: setupFieldManager, force: true });
-  await apply({ apiVersion: "v1", kind: "Namespace", metadata: { name: Namespaces.operator } });
-  await apply({
-    apiVersion: "v1",
-    kind: "ServiceAccount",
-    metadata: { name: HubInfo.bootstrapServiceAccount, namespace: Namespaces.operator },
-  });
-  await apply(bootstrapClusterRole());
-  await apply(bootstrapServiceAccountBinding(Namespaces.operator, HubInfo.bootstrapServiceAccount));
-  for (const role of sharedClusterRoles()) await apply(role);
-  // Enforced by the API server from the start, before any hub controller runs.
-  await apply(managedClusterAdmissionPolicy());
-  await apply(managedClusterAdmissionBinding());
-  await apply({
-    apiVersion: "v1",
-    kind: "ConfigMap",
-    metadata: { name: HubInfo.clusterInfoConfigMap, namespace: Namespaces.kubePublic },
-    data: { kubeconfig: clusterInfoKubeconfig(hub) },
-  });
-  // A joining cluster reads cluster-info before it trusts the hub, so without its token.
-  await apply({
-    apiVersion: "rbac.authorization.k8s.io/v1",
-    kind: "Role",
-    metadata: { name: BosunBootstrapSigning.clusterInfoReaderRole, namespace: Namespaces.kubePublic },
-    rules: [
-      {
-        apiGroups: [""],
-        resources: ["configmaps"],
-        resourceNames: [HubInfo.clusterInfoConfigMap],
-        verbs: ["get"],
-      },
-    ],
-  });
-  await apply({
-    apiVersion: "rbac.authorization.k8s.io/v1",
-    kind: "RoleBinding",
-    metadata: { name: BosunBootstrapSigning.clusterInfoReaderRole, namespace: Namespaces.kubePublic },
-    roleRef: {
-      apiGroup: "rbac.authorization.k8s.io",
-      kind: "Role",
-      name: BosunBootstrapSigning.clusterInfoReaderRole,
+export function bootstrapIdentityObjects(hub: HubEndpoint): Unstructured[] {
+  return [
+    { apiVersion: "v1", kind: "Namespace", metadata: { name: Namespaces.operator } },
+    {
+      apiVersion: "v1",
+      kind: "ServiceAccount",
+      metadata: { name: HubInfo.bootstrapServiceAccount, namespace: Namespaces.operator },
     },
-    subjects: [
-      { apiGroup: "rbac.authorization.k8s.io", kind: "User", name: BosunBootstrapSigning.anonymousUser },
-    ],
-  });
+    bootstrapClusterRole(),
+    bootstrapServiceAccountBinding(Namespaces.operator, HubInfo.bootstrapServiceAccount),
+    ...sharedClusterRoles(),
+    // Enforced by the API server from the start, before any hub controller runs.
+    managedClusterAdmissionPolicy(),
+    managedClusterAdmissionBinding(),
+    {
+      apiVersion: "v1",
+      kind: "ConfigMap",
+      metadata: { name: HubInfo.clusterInfoConfigMap, namespace: Namespaces.kubePublic },
+      data: { kubeconfig: clusterInfoKubeconfig(hub) },
+    },
+    // A joining cluster reads cluster-info before it trusts the hub, so without its token.
+    {
+      apiVersion: "rbac.authorization.k8s.io/v1",
+      kind: "Role",
+      metadata: { name: BosunBootstrapSigning.clusterInfoReaderRole, namespace: Namespaces.kubePublic },
+      rules: [
+        {
+          apiGroups: [""],
+          resources: ["configmaps"],
+          resourceNames: [HubInfo.clusterInfoConfigMap],
+          verbs: ["get"],
+        },
+      ],
+    },
+    {
+      apiVersion: "rbac.authorization.k8s.io/v1",
+      kind: "RoleBinding",
+      metadata: { name: BosunBootstrapSigning.clusterInfoReaderRole, namespace: Namespaces.kubePublic },
+      roleRef: {
+        apiGroup: "rbac.authorization.k8s.io",
+        kind: "Role",
+        name: BosunBootstrapSigning.clusterInfoReaderRole,
+      },
+      subjects: [
+        { apiGroup: "rbac.authorization.k8s.io", kind: "User", name: BosunBootstrapSigning.anonymousUser },
+      ],
+    },
+  ];
+}
+
+/** Creates (or updates) the objects of bootstrapIdentityObjects, in order. */
+export async function ensureBootstrapIdentity(client: KubeClient, hub: HubEndpoint): Promise<void> {
+  for (const object of bootstrapIdentityObjects(hub))
+    await applyServerSide(client, object, { fieldManager: setupFieldManager, force: true });
 }
 
 /** Its own manager, so that applying the signature leaves the kubeconfig's owner alone. */
@@ -146,6 +153,17 @@ export async function mintBootstrapToken(client: KubeClient, seconds = 3600): Pr
   return response.status.token;
 }
 
+/** Binds the bootstrap tokens' extra group to the bootstrap ClusterRole. */
+export function bootstrapGroupBinding(): Unstructured {
+  return {
+    apiVersion: "rbac.authorization.k8s.io/v1",
+    kind: "ClusterRoleBinding",
+    metadata: { name: RBAC.bootstrapGroupBinding },
+    roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "ClusterRole", name: RBAC.bootstrapClusterRole },
+    subjects: [{ apiGroup: "rbac.authorization.k8s.io", kind: "Group", name: Csr.bootstrapGroup }],
+  };
+}
+
 /**
  * The alternative to service-account tokens: a Kubernetes bootstrap token
  * (`ocmhub.<secret>`) whose extra group is bound to the bootstrap ClusterRole.
@@ -190,21 +208,7 @@ export async function ensureBootstrapToken(client: KubeClient): Promise<string> 
     },
   });
   await signClusterInfo(client, { id: Secrets.bootstrapTokenId, secret });
-  await applyServerSide(
-    client,
-    {
-      apiVersion: "rbac.authorization.k8s.io/v1",
-      kind: "ClusterRoleBinding",
-      metadata: { name: RBAC.bootstrapGroupBinding },
-      roleRef: {
-        apiGroup: "rbac.authorization.k8s.io",
-        kind: "ClusterRole",
-        name: RBAC.bootstrapClusterRole,
-      },
-      subjects: [{ apiGroup: "rbac.authorization.k8s.io", kind: "Group", name: Csr.bootstrapGroup }],
-    },
-    { fieldManager: setupFieldManager, force: true },
-  );
+  await applyServerSide(client, bootstrapGroupBinding(), { fieldManager: setupFieldManager, force: true });
   return `${Secrets.bootstrapTokenId}.${secret}`;
 }
 
