@@ -512,6 +512,58 @@ describe("replicaStatus", () => {
     );
   });
 
+  it("records a return to an earlier message within the same second", () => {
+    // Compliant, NonCompliant, Compliant again, all within one second: the last report is news,
+    // though the history has the same message stamped in that second.
+    const previous: PolicyStatus = {
+      details: [
+        {
+          templateMeta: { name: "a" },
+          history: [
+            history("NonCompliant; bad", "2024-01-01T00:00:05Z", 1704067205500000000n),
+            history("Compliant; ok", "2024-01-01T00:00:05Z", 1704067205200000000n),
+          ],
+        },
+      ],
+    };
+    const result = replicaStatus(
+      replica(["a"], previous),
+      feedbackOf({ a: { message: "Compliant; ok", lastTimestamp: "2024-01-01T00:00:05.900000Z" } }),
+      [],
+      NOW,
+    );
+    const detail = result.status.details![0]!;
+    assert.deepEqual(
+      detail.history!.map((h) => h.message),
+      ["Compliant; ok", "NonCompliant; bad", "Compliant; ok"],
+    );
+    assert.equal(detail.compliant, "Compliant");
+    assert.equal(result.status.compliant, "Compliant");
+    assert.equal(result.added.length, 1);
+  });
+
+  it("does not record again an agent report already recorded, though newer entries came since", () => {
+    const previous: PolicyStatus = {
+      details: [
+        {
+          templateMeta: { name: "a" },
+          history: [
+            history("NonCompliant; template-error; bad", "2024-01-01T00:00:07Z", 1704067207000000000n),
+            history("Compliant; ok", "2024-01-01T00:00:05Z", 1704067205900000000n),
+          ],
+        },
+      ],
+    };
+    const result = replicaStatus(
+      replica(["a"], previous),
+      feedbackOf({ a: { message: "Compliant; ok", lastTimestamp: "2024-01-01T00:00:05.900000Z" } }),
+      [],
+      NOW,
+    );
+    assert.deepEqual(result.added, []);
+    assert.equal(result.status.details![0]!.compliant, "NonCompliant");
+  });
+
   it("keeps at most ten entries, dropping the oldest", () => {
     const old = Array.from({ length: 10 }, (_, i) =>
       history(

@@ -199,11 +199,6 @@ interface Candidate {
   nanos?: bigint;
 }
 
-function seconds(timestamp: string | undefined): string | undefined {
-  const ms = timestamp ? parseMicroTime(timestamp) : undefined;
-  return ms === undefined ? undefined : formatTime(ms);
-}
-
 /** What the template's status says now, if anything. */
 function candidateOf(
   problem: TemplateProblem | undefined,
@@ -230,14 +225,17 @@ function candidateOf(
 }
 
 /**
- * Whether the candidate is news to the history: not when the newest entry already says it,
- * nor when an entry with the same message at the same second is recorded.
+ * Whether the candidate is news to the history: not when the newest entry already says it, nor
+ * when this very report is recorded (an entry with its message, stamped at its time or later:
+ * later when it was stamped after a newer entry). The same message reported again later, even
+ * within the same second, is news: Compliant, NonCompliant and Compliant again in one second
+ * must end Compliant.
  */
 function isNew(candidate: Candidate, history: readonly ComplianceHistory[]): boolean {
   if (history[0]?.message === candidate.message) return false;
-  if (candidate.nanos === undefined) return true;
-  const at = formatTime(msOfNanos(candidate.nanos));
-  return !history.some((entry) => entry.message === candidate.message && seconds(entry.lastTimestamp) === at);
+  const at = candidate.nanos;
+  if (at === undefined) return true;
+  return !history.some((entry) => entry.message === candidate.message && entryNanos(entry) >= at);
 }
 
 function sortHistory(history: ComplianceHistory[]): ComplianceHistory[] {
