@@ -10,8 +10,7 @@ import assert from "node:assert/strict";
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, relative, resolve } from "node:path";
-import { after, before, describe, test } from "node:test";
-import { pino } from "pino";
+import { after, afterEach, before, describe, test, type TestContext } from "node:test";
 import { parseAllDocuments, stringify } from "yaml";
 import {
   ClusterRBAC,
@@ -50,10 +49,18 @@ import { KubeApiError } from "../../runtime/errors.ts";
 import { KubeClient } from "../../runtime/kube/client.ts";
 import type { Unstructured } from "../../runtime/kube/types.ts";
 import { useControlPlane } from "../support/controlplane.ts";
+import { captureLogger } from "../support/log-capture.ts";
 import { eventually } from "../support/wait.ts";
 
 const repo = resolve(import.meta.dirname, "..", "..");
-const logger = pino({ level: "silent" });
+// The hub's and the agent's log, printed when a test fails.
+const { logger, entries: logEntries } = captureLogger("debug");
+afterEach((context) => {
+  const t = context as TestContext & { passed?: boolean };
+  if (t.passed !== false) return;
+  const tail = logEntries.slice(-150).map((entry) => JSON.stringify(entry));
+  console.error(`bosun's log before failed test "${t.name}":\n${tail.join("\n")}`);
+});
 const hubUser = `system:serviceaccount:${Namespaces.hub}:bosun-hub`;
 const agentUser = `system:serviceaccount:${Namespaces.agent}:bosun-agent`;
 const clusterName = "deploy-east";
