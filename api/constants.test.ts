@@ -38,6 +38,9 @@ const readInOcmSource = new Set([
   "ManifestWorkMessages.workDeleting",
   "ManifestWorkMessages.celBudgetExceeded",
   "ManifestWorkMessages.celCostLimitExceeded",
+  // The hub's clock sync controller (pkg/registration/hub/lease/clocksynccontroller.go).
+  "ManagedClusterMessages.clockSynced",
+  "ManagedClusterMessages.clockOutOfSync",
   // The placement controller's metrics (pkg/placement/controllers/metrics).
   "PlacementMetrics.schedulingDuration",
   "PlacementMetrics.bindDuration",

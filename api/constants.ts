@@ -272,6 +272,9 @@ export const ManagedClusterMessages = {
   accepted: "Accepted by hub cluster admin",
   joined: "Managed cluster joined",
   leaseUpdateStopped: "Registration agent stopped updating its lease.",
+  clockSynced: "The clock of the managed cluster is synced with the hub.",
+  clockOutOfSync:
+    "The clock of hub and agent is out of sync. This may cause the Unknown status and affect agent functionalities.",
 } as const;
 
 export const ManagedClusterSetConditions = { clusterSetEmpty: "ClusterSetEmpty" } as const;

@@ -8,7 +8,16 @@ import { Registry } from "prom-client";
 import type { Clock } from "../runtime/clock.ts";
 import { jittered } from "../runtime/jitter.ts";
 import type { KubeClient } from "../runtime/kube/client.ts";
-import { rotationDueAtMs, rotationThreshold, validateExpirationSeconds } from "./bootstrap/identity.ts";
+import { Informer } from "../runtime/informer.ts";
+import type { KubeObject } from "../runtime/kube/types.ts";
+import { Namespaces, SecretKeys, Secrets } from "../api/constants.ts";
+import { judgeBootstrapChange } from "./bootstrap/bootstrap-change.ts";
+import {
+  decodeSecretData,
+  rotationDueAtMs,
+  rotationThreshold,
+  validateExpirationSeconds,
+} from "./bootstrap/identity.ts";
 import {
   clientConfigsFor,
   ensureManagedCluster,
@@ -64,6 +73,11 @@ export interface AgentOptions extends SecretLocation {
   /** How often the client configs of the ManagedCluster are checked. Default 60 min. */
   registrationResyncMs?: number;
   random?: () => number;
+  /**
+   * Shifts every time the agent reads (lease renewals, condition times, certificate checks) by
+   * this much, to see how a hub copes with an agent whose clock is off. Default 0.
+   */
+  clockOffsetMs?: number;
   /** Told when the agent starts joining, runs with its certificate, and stops. */
   onPhase?: (phase: AgentPhase, connection?: HubConnection) => void;
 }
@@ -88,8 +102,11 @@ export function validateAgentOptions(options: AgentOptions): void {
 }
 
 /** Runs the agent until `options.signal` aborts; resolves then. Invalid options reject at once. */
-export async function runAgent(options: AgentOptions): Promise<void> {
-  validateAgentOptions(options);
+export async function runAgent(given: AgentOptions): Promise<void> {
+  validateAgentOptions(given);
+  const options = given.clockOffsetMs
+    ? { ...given, clock: offsetClock(given.clock, given.clockOffsetMs) }
+    : given;
   const { signal, clock } = options;
   const logger = options.logger.child({ component: "registration-agent", cluster: options.clusterName });
   const random = options.random ?? Math.random;
@@ -112,6 +129,15 @@ export async function runAgent(options: AgentOptions): Promise<void> {
   } finally {
     options.onPhase?.("stopped");
   }
+}
+
+/** `clock` with now() shifted by offsetMs; timers still wait the same real time. */
+export function offsetClock(clock: Clock, offsetMs: number): Clock {
+  return {
+    now: () => clock.now() + offsetMs,
+    setTimeout: (callback, delayMs) => clock.setTimeout(callback, delayMs),
+    clearTimeout: (handle) => clock.clearTimeout(handle),
+  };
 }
 
 interface SessionDependencies {
@@ -177,6 +203,13 @@ async function runWithCertificate(
   policy?.start();
   options.onPhase?.("running", connection);
   const registrationLoop = keepRegistration(connection, options, dependencies, session);
+  // A bootstrap kubeconfig given as text cannot change; one from the secret can.
+  const bootstrapWatch =
+    options.bootstrapKubeconfig === undefined
+      ? watchBootstrapSecret(connection, options, logger, () =>
+          sessionOver.abort(new Error("the bootstrap kubeconfig changed")),
+        )
+      : undefined;
   try {
     const rotateAt = rotationDueAtMs(connection.certificate, rotationThreshold(random));
     logger.info(
@@ -212,12 +245,61 @@ async function runWithCertificate(
     if (!session.aborted) throw error;
   } finally {
     sessionOver.abort(new Error("certificate session over"));
+    await bootstrapWatch?.stop();
     await registrationLoop;
     await policy?.stop();
     await work?.stop();
     await status.stop();
     connection.client.close();
   }
+}
+
+/**
+ * Watches the bootstrap kubeconfig secret and calls `rejoin` once when its content changes to a
+ * usable kubeconfig other than the one the connection was joined with.
+ */
+function watchBootstrapSecret(
+  connection: HubConnection,
+  options: AgentOptions,
+  logger: Logger,
+  rejoin: () => void,
+): Informer<KubeObject & { data?: Record<string, string> }> {
+  const namespace = options.namespace ?? Namespaces.agent;
+  const name = options.bootstrapSecretName ?? Secrets.bootstrapHubKubeconfig;
+  const informer = new Informer<KubeObject & { data?: Record<string, string> }>({
+    client: options.managedClient,
+    apiVersion: "v1",
+    kind: "Secret",
+    namespace,
+    fieldSelector: `metadata.name=${name}`,
+    logger,
+    random: options.random,
+  });
+  let done = false;
+  let lastReason = "";
+  const check = () => {
+    if (done) return;
+    const secret = informer.get(`${namespace}/${name}`);
+    const current = secret ? decodeSecretData(secret.data)[SecretKeys.kubeconfig] || undefined : undefined;
+    const change = judgeBootstrapChange(connection.bootstrapKubeconfig, current, connection.endpoint);
+    if (!change.rejoin) {
+      if (change.reason !== lastReason && change.reason !== "unchanged")
+        logger.warn({ secret: `${namespace}/${name}`, reason: change.reason }, "keeping the hub connection");
+      lastReason = change.reason;
+      return;
+    }
+    done = true;
+    logger.info(
+      { secret: `${namespace}/${name}`, sameHub: change.sameHub },
+      change.sameHub
+        ? "the bootstrap kubeconfig changed; joining again, keeping the client certificate if still valid"
+        : "the bootstrap kubeconfig names another hub; joining it",
+    );
+    rejoin();
+  };
+  informer.addHandlers({ onAdd: check, onUpdate: check, onDelete: check });
+  informer.start();
+  return informer;
 }
 
 /** Adds missing client-config URLs to the ManagedCluster now and then, with the agent's identity. */

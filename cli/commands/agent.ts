@@ -1,7 +1,7 @@
 // `bosun agent` (on a managed cluster): joins the hub with the bootstrap secret `bosun join`
 // wrote, then keeps the cluster's lease, status and claims current and applies the cluster's
 // ManifestWorks, until interrupted.
-import type { Command } from "commander";
+import { Option, type Command } from "commander";
 import { collectDefaultMetrics, Registry } from "prom-client";
 import { runAgent } from "../../klusterlet/agent.ts";
 import { parseGoDuration } from "../../klusterlet/policy/interval.ts";
@@ -18,6 +18,7 @@ interface AgentFlags extends KubeFlags {
   clientCertExpirationSeconds?: string;
   externalServerUrls?: string;
   appliedmanifestworkEvictionGracePeriod: string;
+  clockOffsetSeconds?: string;
   logLevel: string;
 }
 
@@ -40,6 +41,8 @@ export function registerAgent(program: Command): void {
       "60m",
     )
     .option("--log-level <level>", "trace, debug, info, warn or error", "info")
+    // For fault tests: runs the agent as if its clock were this many seconds ahead (negative: behind).
+    .addOption(new Option("--clock-offset-seconds <n>").hideHelp())
     .action(async (flags: AgentFlags) => {
       const logger = createLogger({ name: "bosun-agent", level: flags.logLevel as "info" });
       const expirationSeconds = Number(flags.clientCertExpirationSeconds);
@@ -53,6 +56,10 @@ export function registerAgent(program: Command): void {
         throw new Error(
           `--appliedmanifestwork-eviction-grace-period must be a duration such as 60m or 24h, got "${flags.appliedmanifestworkEvictionGracePeriod}"`,
         );
+      }
+      const clockOffsetSeconds = Number(flags.clockOffsetSeconds ?? 0);
+      if (!Number.isFinite(clockOffsetSeconds)) {
+        throw new Error(`--clock-offset-seconds must be a number, got "${flags.clockOffsetSeconds}"`);
       }
       const managedClient = await clientFromFlags(flags);
       const registry = new Registry();
@@ -75,6 +82,7 @@ export function registerAgent(program: Command): void {
         registry,
         expirationSeconds,
         workEvictionGracePeriodMs: evictionGracePeriodMs,
+        clockOffsetMs: clockOffsetSeconds * 1000,
         externalServerUrls: flags.externalServerUrls
           ?.split(",")
           .map((url) => url.trim())

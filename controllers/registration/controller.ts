@@ -38,7 +38,8 @@ import type { KubeApi } from "../../runtime/kube/client.ts";
 import { objectKey, splitKey, type KubeObject, type Unstructured } from "../../runtime/kube/types.ts";
 import { patchStatus } from "../../runtime/status.ts";
 import { managedClusterAdmissionBinding, managedClusterAdmissionPolicy } from "./admission.ts";
-import { desiredTaints, judgeLease, leaseStoppedCondition } from "./availability.ts";
+import { desiredTaints, judgeLease, leaseDurationSeconds, leaseStoppedCondition } from "./availability.ts";
+import { clockSyncUpdate, type RenewalSighting } from "./clock-sync.ts";
 import {
   boundCondition,
   builtInClusterSets,
@@ -97,6 +98,8 @@ export class RegistrationControllers {
   readonly bindings: Informer<ManagedClusterSetBinding>;
   /** Per cluster: the acceptance its access objects were last written for, and when to write them again. */
   readonly #accessApplied = new Map<string, { accepted: boolean; resyncAtMs: number }>();
+  /** Per cluster: the lease renewTime last seen and the hub's time when it was seen, for ClockSynced. */
+  readonly #renewals = new Map<string, RenewalSighting & { renewTime: string }>();
   readonly #clusterController: Controller;
   readonly #csrController: Controller;
   readonly #setController: Controller;
@@ -164,9 +167,18 @@ export class RegistrationControllers {
       if (lease.metadata.namespace) this.#clusterController.enqueue(lease.metadata.namespace);
     };
     this.leases.addHandlers({
-      onAdd: enqueueLeaseCluster,
-      onUpdate: (_previous, current) => enqueueLeaseCluster(current),
-      onDelete: enqueueLeaseCluster,
+      onAdd: (lease) => {
+        this.#noteRenewal(lease, false);
+        enqueueLeaseCluster(lease);
+      },
+      onUpdate: (_previous, current) => {
+        this.#noteRenewal(current, true);
+        enqueueLeaseCluster(current);
+      },
+      onDelete: (lease) => {
+        if (lease.metadata.namespace) this.#renewals.delete(lease.metadata.namespace);
+        enqueueLeaseCluster(lease);
+      },
     });
     const enqueueCsr = (csr: KubeObject) => this.#csrController.enqueue(objectKey(csr));
     this.csrs.addHandlers({ onAdd: enqueueCsr, onUpdate: (_previous, current) => enqueueCsr(current) });
@@ -185,6 +197,25 @@ export class RegistrationControllers {
     this.bindings.addHandlers({
       onAdd: enqueueBinding,
       onUpdate: (_previous, current) => enqueueBinding(current),
+    });
+  }
+
+  /**
+   * Records when the hub first saw a cluster lease's renewTime. `seenAsChange` is false for a
+   * lease seen for the first time (at start-up it may have been renewed long ago).
+   */
+  #noteRenewal(lease: LeaseObject, seenAsChange: boolean): void {
+    const cluster = lease.metadata.namespace;
+    if (!cluster || lease.metadata.name !== Lease.name) return;
+    const renewTime = lease.spec?.renewTime ?? "";
+    const previous = this.#renewals.get(cluster);
+    if (previous?.renewTime === renewTime) return;
+    const renewTimeMs = Date.parse(renewTime);
+    this.#renewals.set(cluster, {
+      renewTime,
+      renewTimeMs: Number.isNaN(renewTimeMs) ? 0 : renewTimeMs,
+      seenAtMs: this.#clock.now(),
+      sawChange: seenAsChange && previous !== undefined,
     });
   }
 
@@ -250,7 +281,10 @@ export class RegistrationControllers {
 
   async reconcileCluster(name: string): Promise<{ requeueAfterMs?: number } | void> {
     const cluster = this.clusters.get(name);
-    if (!cluster || cluster.metadata.deletionTimestamp) this.#accessApplied.delete(name);
+    if (!cluster || cluster.metadata.deletionTimestamp) {
+      this.#accessApplied.delete(name);
+      if (!cluster) this.#renewals.delete(name);
+    }
     if (!cluster) return;
     if (cluster.metadata.deletionTimestamp) return this.#cleanUpCluster(cluster);
     const now = this.#clock.now();
@@ -318,6 +352,22 @@ export class RegistrationControllers {
           conditions = setCondition(conditions, leaseStoppedCondition(), now);
         } else {
           requeueAfterMs = verdict.recheckInMs;
+        }
+        const sighting = this.#renewals.get(name);
+        const clockSync = clockSyncUpdate(
+          sighting && sighting.renewTime === (lease.spec?.renewTime ?? "")
+            ? sighting
+            : { renewTimeMs: Number.isNaN(renewTimeMs) ? 0 : renewTimeMs, seenAtMs: now, sawChange: false },
+          leaseDurationSeconds(cluster),
+          findCondition(conditions, ManagedClusterConditions.clockSynced),
+        );
+        if (clockSync) {
+          if (clockSync.status === ConditionStatus.False)
+            this.#logger.warn(
+              { cluster: name, renewTime: lease.spec?.renewTime, hubTime: new Date(now).toISOString() },
+              "the cluster's clock is out of sync with the hub's",
+            );
+          conditions = setCondition(conditions, clockSync, now);
         }
       }
     } else if (wasAccepted) {

@@ -93,6 +93,8 @@ export interface HubConnection {
   agentName: string;
   certificate: CertificateInfo;
   endpoint: HubEndpoint;
+  /** The bootstrap kubeconfig the join read, if any: a different one in the secret later means rejoin. */
+  bootstrapKubeconfig?: string;
 }
 
 const maxRetryMs = 60_000;
@@ -538,7 +540,7 @@ export async function joinHub(options: JoinOptions): Promise<HubConnection> {
       });
       if (stored) {
         logger.info({ agent: agentName }, "using the stored client certificate");
-        return stored;
+        return { ...stored, bootstrapKubeconfig: bootstrapText };
       }
       if (!bootstrapText || !bootstrapEndpoint) {
         if (!waitingForBootstrap) logger.info("waiting for the bootstrap kubeconfig secret");
@@ -573,7 +575,7 @@ export async function joinHub(options: JoinOptions): Promise<HubConnection> {
         expectedEndpoint: bootstrapEndpoint,
         logger,
       });
-      if (connection) return connection;
+      if (connection) return { ...connection, bootstrapKubeconfig: bootstrapText };
     } catch (error) {
       if (signal.aborted) throw error;
       logger.warn({ err: error }, "joining the hub failed; retrying");
