@@ -1,6 +1,7 @@
 // bosun's agent on a hub run by OCM (v1.0.0 binaries): OCM's CRDs and bootstrap RBAC, OCM's
-// registration and placement controllers (its webhooks are left out: they need serving
-// certificates the API server trusts, and nothing here depends on their defaulting). bosun's
+// registration and placement controllers, and OCM's registration and work admission webhooks
+// registered as OCM's cluster-manager registers them, so that every ManagedCluster and
+// ManifestWork write (the agents' and the test's) passes OCM's mutation and validation. bosun's
 // agent joins through `bosun join` with a token for OCM's bootstrap ServiceAccount and is
 // accepted with `bosun accept`; a second managed cluster runs OCM's own registration and work
 // agents. Both get the same ManifestWorks, and what bosun's agent writes (the work's status and
@@ -11,7 +12,7 @@ import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test, type TestContext } from "node:test";
-import { Namespaces } from "../../api/constants.ts";
+import { Labels, Namespaces } from "../../api/constants.ts";
 import type { ManagedCluster } from "../../api/types/cluster.ts";
 import type { AppliedManifestWork, ManifestWork } from "../../api/types/work.ts";
 import { stopBackground } from "../../cli/background.ts";
@@ -48,6 +49,7 @@ import {
   writeBootstrapKubeconfig,
   type LogSource,
 } from "./support/agents-ocm.ts";
+import { startOcmWebhooks, webhookRefusals, type OcmWebhooks } from "./support/agents-webhooks.ts";
 
 const scenario = "bosun's agent on OCM's hub";
 /** The cluster bosun's agent runs on, and the one OCM's agents run on. */
@@ -242,10 +244,12 @@ describe(scenario, () => {
   const agentIds: Partial<Record<(typeof clusters)[number], string>> = {};
   let hub: KubeClient;
   const processes: OcmProcess[] = [];
+  let webhooks: OcmWebhooks | undefined;
 
   reportLogsOnFailure(() =>
     [
       ...processes,
+      ...(webhooks?.servers ?? []),
       dir ? logFile("bosun agent", join(agentDir(), `agent-${bosunCluster}.log`)) : undefined,
       ...Object.values(planes),
     ].filter((source): source is LogSource => source !== undefined),
@@ -349,6 +353,20 @@ describe(scenario, () => {
         name: "ocm-placement-controller",
         dir,
       }),
+    );
+    // OCM's webhooks, in the path of every write from here on: each refuses what only it refuses.
+    webhooks = await startOcmWebhooks(hub, ocm, {
+      hubKubeconfig: hubPlane!.kubeconfigPath,
+      hubServer: hubPlane!.server,
+      dir,
+    });
+    await eventually(
+      async () => {
+        const refusals = await webhookRefusals(hub);
+        assert.match(refusals.managedCluster ?? "admitted", /is invalid in client configs/);
+        assert.match(refusals.manifestWork ?? "admitted", /name must be set in manifest/);
+      },
+      { timeoutMs: 30_000, what: "OCM's webhooks admitting for the hub" },
     );
     const token = await ocmBootstrapToken(hub);
     const hubCaFile = join(dir, "hub-ca.crt");
@@ -462,6 +480,7 @@ describe(scenario, () => {
   after(async () => {
     if (dir) await stopBackground(agentDir(), `agent-${bosunCluster}`);
     for (const process of processes.reverse()) await process.stop();
+    await webhooks?.stop();
     hub?.close();
     for (const client of Object.values(spokes)) client.close();
     await Promise.all(Object.values(planes).map((plane) => plane.stop()));
@@ -504,6 +523,22 @@ describe(scenario, () => {
       { timeoutMs: 60_000, what: "the same ManagedCluster status" },
     );
     t.diagnostic("ManagedCluster status: no difference");
+  });
+
+  test("OCM's webhooks admitted bosun's agent's ManagedCluster and mutated it as they do OCM's agent's", async () => {
+    for (const cluster of clusters) {
+      const current = await hub.get<ManagedCluster>({
+        apiVersion: `${clusterApi}/v1`,
+        kind: "ManagedCluster",
+        name: cluster,
+      });
+      // Only OCM's mutating webhook sets this label; the agents never do.
+      assert.equal(
+        current.metadata.labels?.[Labels.clusterSet],
+        "default",
+        `${cluster}: the default cluster set`,
+      );
+    }
   });
 
   test("bosun's agent applies ManifestWorks from OCM's hub and reports them as OCM's agent does", async (t) => {
@@ -608,9 +643,16 @@ describe(scenario, () => {
       );
     }
   });
-  test("OCM's hub refused bosun's agent nothing: OCM's RBAC for a cluster covers what bosun's agent does", async () => {
+  test("OCM's hub refused bosun's agent nothing: OCM's RBAC and webhooks admit what bosun's agent does", async () => {
+    // The webhooks were in the path all along: they still refuse what they refuse.
+    const refusals = await webhookRefusals(hub);
+    assert.match(refusals.managedCluster ?? "admitted", /is invalid in client configs/);
+    assert.match(refusals.manifestWork ?? "admitted", /name must be set in manifest/);
+    for (const server of webhooks!.servers) assert.equal(server.exited, undefined, `${server.name} exited`);
     const log = await readFile(join(agentDir(), `agent-${bosunCluster}.log`), "utf8");
-    const refused = log.split("\n").filter((line) => /forbidden|Unauthorized|"status":40[13]\b/i.test(line));
+    const refused = log
+      .split("\n")
+      .filter((line) => /forbidden|Unauthorized|"status":40[13]\b|admission webhook/i.test(line));
     assert.deepEqual(refused, [], `${scenario}: requests of bosun's agent that OCM's hub refused`);
   });
 });
