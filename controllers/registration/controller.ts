@@ -84,6 +84,9 @@ export interface RegistrationOptions {
   cacheSyncTimeoutMs?: number;
 }
 
+/** How soon an auto-approved requester's CSR is looked at again while its ManagedCluster is missing. */
+const csrWaitForClusterMs = 1000;
+
 export class RegistrationControllers {
   readonly #client: KubeApi;
   readonly #clock: Clock;
@@ -486,7 +489,7 @@ export class RegistrationControllers {
   // ---------------------------------------------------------------------------------------
   // CertificateSigningRequests
 
-  async reconcileCsr(name: string): Promise<void> {
+  async reconcileCsr(name: string): Promise<{ requeueAfterMs: number } | void> {
     const csr = this.csrs.get(name);
     if (!csr || !isPending(csr)) return;
     const subject = parseRequest(csr.spec.request);
@@ -512,6 +515,16 @@ export class RegistrationControllers {
       return;
     }
     if (csr.spec.username && this.#autoApproved.has(csr.spec.username)) {
+      // An agent may send its CSR before its ManagedCluster reaches this cache (or before it
+      // creates it): approving now would leave a cluster with a certificate that is never
+      // accepted. The CSR waits for its cluster.
+      if (!this.clusters.get(verdict.cluster)) {
+        this.#logger.debug(
+          { csr: name, cluster: verdict.cluster },
+          "auto-approval waits for the ManagedCluster",
+        );
+        return { requeueAfterMs: csrWaitForClusterMs };
+      }
       await this.#autoAccept(verdict.cluster);
       await this.#approve(
         csr,

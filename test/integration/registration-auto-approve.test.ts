@@ -151,6 +151,35 @@ describe("auto-approval", () => {
     );
   });
 
+  test("a CSR sent before its ManagedCluster waits for it, then the cluster is accepted and the CSR approved", async () => {
+    const early = await bootstrap.create(await agentCsr("auto3"));
+    const csrRef = {
+      apiVersion: "certificates.k8s.io/v1",
+      kind: "CertificateSigningRequest",
+      name: early.metadata.name!,
+    };
+    // The controller has looked at it (it approved auto1's, created after it) and left it pending.
+    const marker = await bootstrap.create(await agentCsr("auto1"));
+    await eventually(async () => {
+      const approved = await admin.get<CertificateSigningRequest>({ ...csrRef, name: marker.metadata.name! });
+      assert.ok(approved.status?.conditions?.some((condition) => condition.type === "Approved"));
+    });
+    assert.equal(((await admin.get<CertificateSigningRequest>(csrRef)).status?.conditions ?? []).length, 0);
+
+    await bootstrap.create({
+      apiVersion: "cluster.open-cluster-management.io/v1",
+      kind: "ManagedCluster",
+      metadata: { name: "auto3" },
+      spec: { hubAcceptsClient: false },
+    });
+    await eventually(async () => {
+      const csr = await admin.get<CertificateSigningRequest>(csrRef);
+      assert.ok(csr.status?.certificate, "the CSR approved and signed");
+      const cluster = await admin.get<ManagedCluster>({ ...clusterRef, name: "auto3" });
+      assert.equal(cluster.spec?.hubAcceptsClient, true, "the cluster accepted");
+    });
+  });
+
   test("a requester that is not on the list is not approved", async () => {
     // The admin is not a bootstrap requester on the list: its CSR for auto2 stays pending.
     await admin.create({
