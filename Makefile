@@ -1,5 +1,5 @@
 # Every target wraps an npm script, so it runs on the Node 24 that `npm ci` installs.
-.PHONY: demo test test-unit test-integration lint typecheck kube up down status install bench
+.PHONY: demo test test-unit test-integration lint typecheck kube up down status install bench scale
 
 node_modules/.package-lock.json: package.json package-lock.json
 	npm ci
@@ -43,3 +43,8 @@ status: install
 # bench/RESULTS.md records with the machine and date.
 bench: install
 	npm run bench
+
+# The scale harness (bench/scale): a real hub and N simulated agents through join, placement,
+# policies, steady state, a label change and restarts, e.g. make scale ARGS="--clusters 1000".
+scale: install
+	npm run bench:scale -- $(ARGS)

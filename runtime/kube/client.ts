@@ -40,6 +40,12 @@ export interface KubeClientOptions {
   userAgent?: string;
   /** Default per-request socket inactivity timeout. */
   timeoutMs?: number;
+  /**
+   * How long an idle keep-alive connection stays open (default: until the server closes it). A
+   * process holding thousands of clients (a simulated fleet) closes them soon, so that a client
+   * between two writes a minute apart holds no socket.
+   */
+  idleSocketTimeoutMs?: number;
 }
 
 /**
@@ -91,9 +97,12 @@ export class KubeClient {
     };
     this.#staticHeaders = staticHeaders;
     // One keep-alive agent per credential: a client is bound to one user of one kubeconfig.
+    // Node gives a socket back to the pool with the agent's timeout and destroys it once that
+    // passes idle; a socket in use is only ended by its request's own timeout (a watch has none).
+    const idle = options.idleSocketTimeoutMs === undefined ? {} : { timeout: options.idleSocketTimeoutMs };
     this.#agent = this.server.startsWith("https:")
-      ? new HttpsAgent({ keepAlive: true, maxSockets: 64, ...this.#tls })
-      : new HttpAgent({ keepAlive: true, maxSockets: 64 });
+      ? new HttpsAgent({ keepAlive: true, maxSockets: 64, ...idle, ...this.#tls })
+      : new HttpAgent({ keepAlive: true, maxSockets: 64, ...idle });
     this.#userAgent = options.userAgent ?? "bosun";
     this.#timeoutMs = options.timeoutMs ?? 60_000;
     this.discovery = new Discovery((path) => this.request({ method: "GET", path }));
