@@ -34,8 +34,9 @@ import type { Informer } from "../../runtime/informer.ts";
 import type { InformerFactory } from "../../runtime/informer-factory.ts";
 import { ControllerCache } from "../../runtime/controller-cache.ts";
 import { jittered } from "../../runtime/jitter.ts";
-import type { KubeApi } from "../../runtime/kube/client.ts";
+import { refOf, type KubeApi } from "../../runtime/kube/client.ts";
 import { objectKey, splitKey, type KubeObject, type Unstructured } from "../../runtime/kube/types.ts";
+import { objectAction } from "../../runtime/live-state.ts";
 import { patchStatus } from "../../runtime/status.ts";
 import { managedClusterAdmissionBinding, managedClusterAdmissionPolicy } from "./admission.ts";
 import { desiredTaints, judgeLease, leaseDurationSeconds, leaseStoppedCondition } from "./availability.ts";
@@ -65,8 +66,7 @@ import { formatMicroTime, formatTime } from "../../runtime/time.ts";
 
 export const registrationFieldManager = "bosun-registration";
 
-/** How often a cluster's namespace and RBAC are written again though nothing changed. */
-const accessResyncMs = 10 * 60_000;
+const defaultAccessResyncMs = 10 * 60_000;
 
 // OCM sets only the reason (HubClusterAdminDenied) on a denial; this message is bosun's.
 const deniedMessage = "Denied by hub cluster admin";
@@ -82,6 +82,8 @@ export interface RegistrationOptions {
   informers?: InformerFactory;
   /** How long start() waits for the caches before failing with the resources it still misses. */
   cacheSyncTimeoutMs?: number;
+  /** How often a cluster's namespace and RBAC are checked again though nothing changed. Default 10 min. */
+  accessResyncMs?: number;
 }
 
 /** How soon an auto-approved requester's CSR is looked at again while its ManagedCluster is missing. */
@@ -92,6 +94,7 @@ export class RegistrationControllers {
   readonly #clock: Clock;
   readonly #logger: Logger;
   readonly #autoApproved: ReadonlySet<string>;
+  readonly #accessResyncMs: number;
   readonly #events: EventRecorder;
   readonly #cache: ControllerCache;
   readonly clusters: Informer<ManagedCluster>;
@@ -113,6 +116,7 @@ export class RegistrationControllers {
     this.#clock = options.clock;
     this.#logger = options.logger.child({ component: "registration" });
     this.#autoApproved = new Set(options.autoApprovedUsers ?? []);
+    this.#accessResyncMs = options.accessResyncMs ?? defaultAccessResyncMs;
     this.#events = new EventRecorder({
       client: options.client,
       component: registrationFieldManager,
@@ -298,23 +302,26 @@ export class RegistrationControllers {
     // when acceptance changed or a jittered resync is due, not on every reconcile.
     const applied = this.#accessApplied.get(name);
     const accessCurrent = applied?.accepted === accepted && now < applied.resyncAtMs;
+    // A resync (acceptance unchanged) reads each object and writes only what drifted: at rest a
+    // fleet's access objects cost the API server reads, not writes.
+    const resync = applied?.accepted === accepted;
     if (accepted && !accessCurrent) {
-      await this.#ensureNamespace(name);
+      await this.#ensureNamespace(name, resync);
       for (const object of [
         clusterRoleFor(name, true),
         clusterRoleBindingFor(name),
         ...acceptedRoleBindingsFor(name),
       ]) {
-        await applyServerSide(this.#client, object, { fieldManager: registrationFieldManager, force: true });
+        await this.#applyAccess(object, resync);
       }
     } else if (!accepted && !accessCurrent) {
       for (const object of [clusterRoleFor(name, false), clusterRoleBindingFor(name)]) {
-        await applyServerSide(this.#client, object, { fieldManager: registrationFieldManager, force: true });
+        await this.#applyAccess(object, resync);
       }
       await this.#deleteAcceptedRoleBindings(name);
     }
     if (!accessCurrent)
-      this.#accessApplied.set(name, { accepted, resyncAtMs: now + jittered(accessResyncMs, 0.2) });
+      this.#accessApplied.set(name, { accepted, resyncAtMs: now + jittered(this.#accessResyncMs, 0.2) });
 
     let conditions: Condition[] = cluster.status?.conditions ?? [];
     let requeueAfterMs: number | undefined;
@@ -418,7 +425,18 @@ export class RegistrationControllers {
     return requeueAfterMs === undefined ? undefined : { requeueAfterMs };
   }
 
-  async #ensureNamespace(name: string): Promise<void> {
+  /** Applies an access object; on a resync only when the server's copy lacks what it declares. */
+  async #applyAccess(object: Unstructured, resync: boolean): Promise<void> {
+    if (
+      resync &&
+      objectAction(object, await this.#client.getOrUndefined<Unstructured>(refOf(object))) === "unchanged"
+    )
+      return;
+    await applyServerSide(this.#client, object, { fieldManager: registrationFieldManager, force: true });
+  }
+
+  async #ensureNamespace(name: string, resync = false): Promise<void> {
+    if (resync && (await this.#client.getOrUndefined({ apiVersion: "v1", kind: "Namespace", name }))) return;
     try {
       await this.#client.create({
         apiVersion: "v1",

@@ -21,6 +21,8 @@ import {
   mintBootstrapToken,
 } from "../../controllers/registration/bootstrap.ts";
 import { RegistrationControllers } from "../../controllers/registration/controller.ts";
+import { clusterRoleBindingFor } from "../../controllers/registration/rbac.ts";
+import { readServedTotals } from "../../bench/apiserver-metrics.ts";
 import type { CertificateSigningRequest } from "../../controllers/registration/csr.ts";
 import { systemClock } from "../../runtime/clock.ts";
 import { findCondition } from "../../runtime/conditions.ts";
@@ -195,6 +197,8 @@ describe("hub registration", () => {
       clock: systemClock(),
       logger,
       registry: new Registry(),
+      // Short, so that a test sees several resyncs of the clusters' access objects.
+      accessResyncMs: 1000,
     });
     await controllers.start();
     bootstrap = await KubeClient.fromString(
@@ -344,6 +348,45 @@ describe("hub registration", () => {
     } finally {
       agent.close();
     }
+  });
+
+  test("a resync of an accepted cluster's access reads its objects and writes only the one that drifted", async () => {
+    const served = async () => {
+      const totals = await readServedTotals(admin);
+      const count = (key: string) => totals.requests.get(key)?.count ?? 0;
+      return {
+        reads: count("GET clusterrolebindings"),
+        writes:
+          count("APPLY clusterroles") +
+          count("APPLY clusterrolebindings") +
+          count("APPLY rolebindings") +
+          count("POST namespaces"),
+      };
+    };
+    // Each change to the cluster reconciles it; once the resync is due, that reconcile reads.
+    let touches = 0;
+    const touch = () =>
+      admin.patch(clusterRef("c1"), "merge", { metadata: { labels: { touched: String(touches++) } } });
+    const before = await served();
+    await eventually(
+      async () => {
+        await touch();
+        assert.ok((await served()).reads >= before.reads + 2, "two resyncs read the ClusterRoleBinding");
+      },
+      { timeoutMs: 30_000, intervalMs: 600, what: "resyncs of c1's access" },
+    );
+    assert.equal((await served()).writes, before.writes, "no write while nothing drifted");
+
+    const binding = clusterRoleBindingFor("c1");
+    await admin.delete({ apiVersion: binding.apiVersion, kind: binding.kind, name: binding.metadata.name! });
+    await eventually(
+      async () => {
+        await touch();
+        await admin.get({ apiVersion: binding.apiVersion, kind: binding.kind, name: binding.metadata.name! });
+      },
+      { timeoutMs: 30_000, intervalMs: 600, what: "the deleted ClusterRoleBinding restored" },
+    );
+    assert.equal((await served()).writes, before.writes + 1, "only the drifted object written");
   });
 
   test("admission: an agent cannot change its acceptance, taints, lease or labels; accepting needs managedclusters/accept", async () => {
