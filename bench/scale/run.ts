@@ -75,6 +75,13 @@ const names = Array.from({ length: clusters }, (_, i) => `scale-${String(i).padS
 const repo = join(import.meta.dirname, "..", "..");
 const say = (line: string) => console.error(`[${new Date().toISOString().slice(11, 19)}] ${line}`);
 
+/** Each result as it comes, so that a run cut short still leaves its figures. */
+function announce(result: ScenarioResult): ScenarioResult {
+  const { curve: _curve, ...rest } = result;
+  say(`RESULT ${JSON.stringify(rest)}`);
+  return result;
+}
+
 interface ScenarioResult {
   scenario: string;
   seconds?: number;
@@ -306,17 +313,19 @@ async function main(): Promise<void> {
     );
     const joinAnswer = await joined;
     const afterJoin = await agents.stats();
-    results.push({
-      scenario: "join",
-      seconds: join.seconds,
-      curve: join.curve,
-      target: clusters,
-      figures: {
-        failed: joinAnswer.failed,
-        hubCpuSeconds: Math.round((processCpuSeconds(hub.pid!) - joinCpu) * 10) / 10,
-        agentKiBEach: Math.round((afterJoin.rssBytes - idleAgents.rssBytes) / clusters / 1024),
-      },
-    });
+    results.push(
+      announce({
+        scenario: "join",
+        seconds: join.seconds,
+        curve: join.curve,
+        target: clusters,
+        figures: {
+          failed: joinAnswer.failed,
+          hubCpuSeconds: Math.round((processCpuSeconds(hub.pid!) - joinCpu) * 10) / 10,
+          agentKiBEach: Math.round((afterJoin.rssBytes - idleAgents.rssBytes) / clusters / 1024),
+        },
+      }),
+    );
 
     // 2. Placement: tiers as labels (an admin's write), one Placement choosing 100 by claims,
     //    19 choosing one tier each.
@@ -383,16 +392,18 @@ async function main(): Promise<void> {
       for (let tier = 0; tier < tiers; tier++) total += decided(`tier-${tier}`);
       return total;
     });
-    results.push({
-      scenario: "placement (100 of N, by claims)",
-      seconds: pick.seconds,
-      curve: pick.curve,
-      target: 100,
-      figures: {
-        "20 more placements decided (s)": tiered.seconds,
-        "from the first create (s)": Math.round((Date.now() - placementStarted) / 100) / 10,
-      },
-    });
+    results.push(
+      announce({
+        scenario: "placement (100 of N, by claims)",
+        seconds: pick.seconds,
+        curve: pick.curve,
+        target: 100,
+        figures: {
+          "20 more placements decided (s)": tiered.seconds,
+          "from the first create (s)": Math.round((Date.now() - placementStarted) / 100) / 10,
+        },
+      }),
+    );
 
     // 3. Policies on every cluster (inform: NonCompliant everywhere).
     say(`${policies} policies on every cluster`);
@@ -428,17 +439,19 @@ async function main(): Promise<void> {
       reported("NonCompliant"),
     );
     const afterPolicies = await readServedTotals(admin);
-    results.push({
-      scenario: `${policies} policies on every cluster`,
-      seconds: policyPhase.seconds,
-      curve: policyPhase.curve,
-      target: clusters * policies,
-      figures: {
-        hubCpuSeconds: Math.round((processCpuSeconds(hub.pid!) - policyCpu) * 10) / 10,
-        writes: requestCounts(afterPolicies).writes - requestCounts(beforePolicies).writes,
-        busiest: writesBetween(beforePolicies, afterPolicies, 5),
-      },
-    });
+    results.push(
+      announce({
+        scenario: `${policies} policies on every cluster`,
+        seconds: policyPhase.seconds,
+        curve: policyPhase.curve,
+        target: clusters * policies,
+        figures: {
+          hubCpuSeconds: Math.round((processCpuSeconds(hub.pid!) - policyCpu) * 10) / 10,
+          writes: requestCounts(afterPolicies).writes - requestCounts(beforePolicies).writes,
+          busiest: writesBetween(beforePolicies, afterPolicies, 5),
+        },
+      }),
+    );
 
     // 4. Steady state: nothing changes; what does the fleet cost the hub per cluster?
     say(`steady state for ${steadyMinutes} min`);
@@ -469,32 +482,34 @@ async function main(): Promise<void> {
     const steadyWrites = requestCounts(steadyStop.served).writes - requestCounts(steadyStart.served).writes;
     const steadyRequests = requestCounts(steadyStop.served).all - requestCounts(steadyStart.served).all;
     const steadyRate = steadyRequests / (minutes * 60);
-    results.push({
-      scenario: `steady state (${steadyMinutes} min)`,
-      figures: {
-        "writes per cluster per minute": Math.round((steadyWrites / clusters / minutes) * 1000) / 1000,
-        "requests per second": Math.round(steadyRate * 10) / 10,
-        busiest: writesBetween(steadyStart.served, steadyStop.served, 5),
-        "hub CPU (% of a core)":
-          Math.round(((steadyStop.hubCpu - steadyStart.hubCpu) / (minutes * 60)) * 1000) / 10,
-        "hub RSS (MiB)": Math.round(peakHubRss / 2 ** 20),
-        "agents CPU (% of a core)":
-          Math.round(
-            ((steadyStop.agents.cpu.user +
-              steadyStop.agents.cpu.system -
-              steadyStart.agents.cpu.user -
-              steadyStart.agents.cpu.system) /
-              1e6 /
-              (minutes * 60)) *
-              1000,
-          ) / 10,
-        "agent memory (KiB each)": Math.round(
-          (steadyStop.agents.rssBytes - idleAgents.rssBytes) / clusters / 1024,
-        ),
-        "etcd db (MiB)": Math.round((await etcdDbBytes(plane.etcdUrl)) / 2 ** 20),
-        "clusters Available at the end": available(),
-      },
-    });
+    results.push(
+      announce({
+        scenario: `steady state (${steadyMinutes} min)`,
+        figures: {
+          "writes per cluster per minute": Math.round((steadyWrites / clusters / minutes) * 1000) / 1000,
+          "requests per second": Math.round(steadyRate * 10) / 10,
+          busiest: writesBetween(steadyStart.served, steadyStop.served, 5),
+          "hub CPU (% of a core)":
+            Math.round(((steadyStop.hubCpu - steadyStart.hubCpu) / (minutes * 60)) * 1000) / 10,
+          "hub RSS (MiB)": Math.round(peakHubRss / 2 ** 20),
+          "agents CPU (% of a core)":
+            Math.round(
+              ((steadyStop.agents.cpu.user +
+                steadyStop.agents.cpu.system -
+                steadyStart.agents.cpu.user -
+                steadyStart.agents.cpu.system) /
+                1e6 /
+                (minutes * 60)) *
+                1000,
+            ) / 10,
+          "agent memory (KiB each)": Math.round(
+            (steadyStop.agents.rssBytes - idleAgents.rssBytes) / clusters / 1024,
+          ),
+          "etcd db (MiB)": Math.round((await etcdDbBytes(plane.etcdUrl)) / 2 ** 20),
+          "clusters Available at the end": available(),
+        },
+      }),
+    );
 
     // 5. One cluster's label changes: only the placements it can affect are rescheduled.
     say("a label change on one cluster");
@@ -511,18 +526,67 @@ async function main(): Promise<void> {
       decidedClusters("tier-4").has(moved) && !decidedClusters("tier-3").has(moved) ? 1 : 0,
     );
     await sleep(5_000);
-    results.push({
-      scenario: "label change on one cluster",
-      seconds: relabel.seconds,
-      figures: {
-        placements: tiers + 2,
-        "placement reconciles": (await placementReconciles()) - reconcilesBefore,
-      },
-    });
+    results.push(
+      announce({
+        scenario: "label change on one cluster",
+        seconds: relabel.seconds,
+        figures: {
+          placements: tiers + 2,
+          "placement reconciles": (await placementReconciles()) - reconcilesBefore,
+        },
+      }),
+    );
 
-    // 6. Hub controller restart: killed, the policies switched to enforce while it is down,
+    // 6. Hub controller restart with nothing changed: killed and started again; time until its
+    //    caches are synced and every replica reconciled with its queues empty, and what it wrote
+    //    meanwhile (lease renewals aside: the agents' and the leader elections').
+    say("hub controller restart, nothing changed");
+    const restart = async () => {
+      process.kill(-hub!.pid!, "SIGKILL");
+      while (hub!.running) await sleep(100);
+      hub = hubController(plane.dir, plane.kubeconfigPath, metricsPort);
+      await hub.start();
+    };
+    const beforeResync = await readServedTotals(admin);
+    const resyncStarted = Date.now();
+    await restart();
+    let resynced: { seconds: number; curve: Curve } | undefined;
+    let hubText = "";
+    const caughtUp = (text: string) =>
+      metricValue(text, "bosun_controller_reconcile_total", { controller: "policy-replica" }) >=
+        clusters * policies && metricValue(text, "bosun_controller_queue_depth") === 0;
+    for (;;) {
+      hubText = await hubMetrics().catch(() => "");
+      if (hubText && caughtUp(hubText)) {
+        resynced = {
+          seconds: Math.round((Date.now() - resyncStarted) / 100) / 10,
+          curve: new Curve(resyncStarted),
+        };
+        break;
+      }
+      if (Date.now() - resyncStarted > timeoutMs) throw new Error("the restarted hub did not catch up");
+      await sleep(500);
+    }
+    const afterResync = await readServedTotals(admin);
+    const resyncWrites = writesBetween(beforeResync, afterResync, 50);
+    delete resyncWrites["PUT leases"];
+    results.push(
+      announce({
+        scenario: `hub restart, nothing changed (${clusters} clusters × ${policies} policies)`,
+        seconds: resynced.seconds,
+        figures: {
+          "replica reconciles": metricValue(hubText, "bosun_controller_reconcile_total", {
+            controller: "policy-replica",
+          }),
+          "writes besides leases": Object.values(resyncWrites).reduce((sum, count) => sum + count, 0),
+          busiest: Object.fromEntries(Object.entries(resyncWrites).slice(0, 5)),
+        },
+      }),
+    );
+
+    // 7. Hub controller restart: killed, the policies switched to enforce while it is down,
     //    started again: time until every cluster's compliance is Compliant on every root.
-    say("hub controller restart");
+    say("hub controller restart, policies changed while it is down");
     process.kill(-hub.pid!, "SIGKILL");
     while (hub.running) await sleep(100);
     for (let p = 0; p < policies; p++)
@@ -539,15 +603,17 @@ async function main(): Promise<void> {
     const resync = await converge("Compliant on every root after the restart", clusters * policies, () =>
       reported("Compliant"),
     );
-    results.push({
-      scenario: `hub restart, ${clusters} clusters × ${policies} policies`,
-      seconds: resync.seconds,
-      curve: resync.curve,
-      target: clusters * policies,
-      figures: { "from process start (s)": Math.round((Date.now() - restartedAt) / 100) / 10 },
-    });
+    results.push(
+      announce({
+        scenario: `hub restart, ${policies} policies to enforce while it was down`,
+        seconds: resync.seconds,
+        curve: resync.curve,
+        target: clusters * policies,
+        figures: { "from process start (s)": Math.round((Date.now() - restartedAt) / 100) / 10 },
+      }),
+    );
 
-    // 7. API server restart: every agent reconnects; the request rate's peak against the steady
+    // 8. API server restart: every agent reconnects; the request rate's peak against the steady
     //    rate, and the time until a policy change reaches every cluster again.
     say("API server restart");
     const restartsBefore = (await agents.stats()).watchRestarts;
@@ -576,18 +642,20 @@ async function main(): Promise<void> {
       () => reported("NonCompliant"),
     );
     const peak = Math.max(0, ...samples);
-    results.push({
-      scenario: "API server restart",
-      seconds: recovered.seconds,
-      curve: recovered.curve,
-      target: clusters * policies,
-      figures: {
-        "peak requests/s (first minute)": peak,
-        "steady requests/s": Math.round(steadyRate * 10) / 10,
-        "peak / steady": Math.round((peak / Math.max(steadyRate, 0.1)) * 100) / 100,
-        "agent watch restarts": restartsAfter - restartsBefore,
-      },
-    });
+    results.push(
+      announce({
+        scenario: "API server restart",
+        seconds: recovered.seconds,
+        curve: recovered.curve,
+        target: clusters * policies,
+        figures: {
+          "peak requests/s (first minute)": peak,
+          "steady requests/s": Math.round(steadyRate * 10) / 10,
+          "peak / steady": Math.round((peak / Math.max(steadyRate, 0.1)) * 100) / 100,
+          "agent watch restarts": restartsAfter - restartsBefore,
+        },
+      }),
+    );
   } finally {
     for (const informer of informers) await informer.stop();
     await agents?.stop();
