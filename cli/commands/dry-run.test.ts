@@ -5,6 +5,7 @@ import { bootstrapGroupBinding, bootstrapIdentityObjects } from "../../controlle
 import { readCrds } from "../../runtime/crds.ts";
 import type { KubeApi, ObjectRef } from "../../runtime/kube/client.ts";
 import type { Unstructured } from "../../runtime/kube/types.ts";
+import type { AppliedManifestWork } from "../../api/types/work.ts";
 import {
   agentStep,
   bootstrapTokenSteps,
@@ -15,6 +16,7 @@ import {
   planLines,
   planObjects,
   planSummary,
+  unjoinSteps,
   type PlanStep,
 } from "./dry-run.ts";
 import { planInit } from "./init.ts";
@@ -330,5 +332,57 @@ describe("joinObjects", () => {
       plan,
       new RegExp(Buffer.from("kubeconfig with token").toString("base64").slice(0, 12)),
     );
+  });
+});
+
+describe("unjoinSteps", () => {
+  const record = (name: string, resources: number) =>
+    ({
+      apiVersion: "work.open-cluster-management.io/v1",
+      kind: "AppliedManifestWork",
+      metadata: { name },
+      spec: { hubHash: "h", manifestWorkName: name, agentID: "a" },
+      status: {
+        appliedResources: Array.from({ length: resources }, (_, i) => ({
+          group: "",
+          version: "v1",
+          resource: "configmaps",
+          namespace: "default",
+          name: `c${i}`,
+          uid: `u${i}`,
+        })),
+      },
+    }) as AppliedManifestWork;
+
+  test("stops the agent first, then the records, the Secrets and the namespace", () => {
+    const steps = unjoinSteps({
+      clusterName: "east",
+      keepApplied: false,
+      runningPid: 42,
+      applied: [record("h-w1", 1), record("h-w2", 3)],
+      secrets: [Secrets.hubKubeconfig, Secrets.bootstrapHubKubeconfig],
+      namespacePresent: true,
+    });
+    assert.deepEqual(steps.map(describeStep), [
+      "would stop agent agent-east (pid 42)",
+      "would delete AppliedManifestWork h-w1 (its 1 applied resource deleted; one another record also owns only loses this reference)",
+      "would delete AppliedManifestWork h-w2 (its 3 applied resources deleted; one another record also owns only loses this reference)",
+      `would delete Secret ${Namespaces.agent}/${Secrets.hubKubeconfig}`,
+      `would delete Secret ${Namespaces.agent}/${Secrets.bootstrapHubKubeconfig}`,
+      `would delete Namespace ${Namespaces.agent}`,
+    ]);
+  });
+
+  test("with --keep-applied the records' resources are kept; nothing absent is listed", () => {
+    const steps = unjoinSteps({
+      clusterName: "east",
+      keepApplied: true,
+      applied: [record("h-w1", 2)],
+      secrets: [],
+      namespacePresent: false,
+    });
+    assert.deepEqual(steps.map(describeStep), [
+      "would delete AppliedManifestWork h-w1 (its 2 applied resources kept, without this owner reference)",
+    ]);
   });
 });

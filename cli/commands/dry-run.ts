@@ -2,6 +2,7 @@
 // reading each object (GET) and comparing it with what the command would apply. Nothing is
 // written, not even as a server-side dry run.
 import { BosunBootstrapSigning, HubInfo, Namespaces, Secrets } from "../../api/constants.ts";
+import type { AppliedManifestWork } from "../../api/types/work.ts";
 import type { BootstrapToken } from "../../runtime/bootstrap-signature.ts";
 import type { KubeApi } from "../../runtime/kube/client.ts";
 import { refOf } from "../../runtime/kube/client.ts";
@@ -13,7 +14,7 @@ export { holdsFields, objectAction, type ObjectAction } from "../../runtime/live
 /** One thing a real run would do (or find done already). */
 export interface PlanStep {
   /** create/update/unchanged for an applied object; other verbs for what is not an object. */
-  action: ObjectAction | "mint" | "sign" | "start" | "skip";
+  action: ObjectAction | "mint" | "sign" | "start" | "skip" | "stop" | "delete";
   kind: string;
   name: string;
   namespace?: string;
@@ -137,4 +138,44 @@ export function agentStep(options: {
     name,
     detail: `background process, log ${options.logFile}${running}`,
   };
+}
+
+/** What `bosun unjoin` finds on the managed cluster, read with GETs and a list only. */
+export interface UnjoinState {
+  clusterName: string;
+  keepApplied: boolean;
+  /** The background agent's pid, if one runs. */
+  runningPid?: number;
+  applied: readonly AppliedManifestWork[];
+  /** The agent's Secrets that exist. */
+  secrets: readonly string[];
+  namespacePresent: boolean;
+}
+
+/** What `bosun unjoin` would do, in the order it does it. */
+export function unjoinSteps(state: UnjoinState): PlanStep[] {
+  const steps: PlanStep[] = [];
+  if (state.runningPid !== undefined)
+    steps.push({
+      action: "stop",
+      kind: "agent",
+      name: `agent-${state.clusterName}`,
+      detail: `pid ${state.runningPid}`,
+    });
+  for (const record of state.applied) {
+    const count = record.status?.appliedResources?.length ?? 0;
+    const resources = `${count} applied resource${count === 1 ? "" : "s"}`;
+    steps.push({
+      action: "delete",
+      kind: "AppliedManifestWork",
+      name: record.metadata.name ?? "",
+      detail: state.keepApplied
+        ? `its ${resources} kept, without this owner reference`
+        : `its ${resources} deleted; one another record also owns only loses this reference`,
+    });
+  }
+  for (const name of state.secrets)
+    steps.push({ action: "delete", kind: "Secret", name, namespace: Namespaces.agent });
+  if (state.namespacePresent) steps.push({ action: "delete", kind: "Namespace", name: Namespaces.agent });
+  return steps;
 }

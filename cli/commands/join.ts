@@ -16,6 +16,7 @@ import {
   Secrets,
 } from "../../api/constants.ts";
 import type { ManagedCluster } from "../../api/types/cluster.ts";
+import type { AppliedManifestWork } from "../../api/types/work.ts";
 import { applyServerSide } from "../../runtime/apply.ts";
 import { findCondition } from "../../runtime/conditions.ts";
 import { clusterInfoCa, verifiedClusterInfoCa } from "../../klusterlet/bootstrap/cluster-info.ts";
@@ -26,7 +27,14 @@ import { KubeClient } from "../../runtime/kube/client.ts";
 import type { Unstructured } from "../../runtime/kube/types.ts";
 import { backgroundPid, startBackground, stopBackground } from "../background.ts";
 import { installCrds, readCrds } from "../../runtime/crds.ts";
-import { agentStep, checkDryRunFlags, planLines, planObjects, type PlanStep } from "./dry-run.ts";
+import {
+  agentStep,
+  checkDryRunFlags,
+  planLines,
+  planObjects,
+  unjoinSteps,
+  type PlanStep,
+} from "./dry-run.ts";
 import { addKubeFlags, clientFromFlags, kubeconfigArgs, loadKubeconfig, type KubeFlags } from "../kube.ts";
 import {
   agentDeployManifests,
@@ -288,6 +296,48 @@ export async function planJoin(flags: JoinFlags, log: (line: string) => void): P
   }
 }
 
+interface UnjoinFlags extends KubeFlags {
+  clusterName: string;
+  agentDir: string;
+  keepApplied?: boolean;
+  dryRun?: boolean;
+}
+
+/** `bosun unjoin --dry-run`: what unjoin finds on the cluster, read with GETs and one list. */
+export async function planUnjoin(managed: KubeClient, flags: UnjoinFlags): Promise<PlanStep[]> {
+  const applied = await managed
+    .listAll<AppliedManifestWork>(
+      Resources.AppliedManifestWork.apiVersion,
+      Resources.AppliedManifestWork.kind,
+    )
+    .then(
+      (list) => list.items,
+      (error: unknown) => {
+        // No AppliedManifestWork API: nothing was ever applied here.
+        if (error instanceof KubeApiError && error.notFound) return [];
+        throw error;
+      },
+    );
+  const secrets: string[] = [];
+  for (const name of [Secrets.hubKubeconfig, Secrets.bootstrapHubKubeconfig]) {
+    if (await managed.getOrUndefined({ apiVersion: "v1", kind: "Secret", name, namespace: Namespaces.agent }))
+      secrets.push(name);
+  }
+  const namespace = await managed.getOrUndefined({
+    apiVersion: "v1",
+    kind: "Namespace",
+    name: Namespaces.agent,
+  });
+  return unjoinSteps({
+    clusterName: flags.clusterName,
+    keepApplied: flags.keepApplied === true,
+    runningPid: await backgroundPid(resolve(flags.agentDir), `agent-${flags.clusterName}`),
+    applied,
+    secrets,
+    namespacePresent: namespace !== undefined,
+  });
+}
+
 /**
  * `bosun join --deploy`: the agent as a Deployment on the managed cluster (deploy/agent with
  * the cluster name, the image and the bootstrap Secret filled in) printed, or with --apply
@@ -419,9 +469,21 @@ export function registerJoin(program: Command): void {
       "--keep-applied",
       "keep every resource the cluster's ManifestWorks applied (they lose only their AppliedManifestWork owner); by default they are deleted",
     )
-    .action(async (flags: KubeFlags & { clusterName: string; agentDir: string; keepApplied?: boolean }) => {
+    .option(
+      "--dry-run",
+      "print what would be stopped and deleted (read from the cluster), and change nothing",
+    )
+    .action(async (flags: UnjoinFlags) => {
       const managed = await clientFromFlags(flags);
       try {
+        if (flags.dryRun) {
+          for (const line of planLines(
+            `bosun unjoin would unjoin ${flags.clusterName}`,
+            await planUnjoin(managed, flags),
+          ))
+            console.log(line);
+          return;
+        }
         // The agent goes first: running, it would apply the works again.
         if (await stopBackground(resolve(flags.agentDir), `agent-${flags.clusterName}`))
           console.log("stopped the agent");

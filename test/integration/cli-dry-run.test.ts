@@ -10,6 +10,7 @@ import { after, before, describe, test } from "node:test";
 import { promisify } from "node:util";
 import { Namespaces, Secrets } from "../../api/constants.ts";
 import { mintBootstrapToken } from "../../controllers/registration/bootstrap.ts";
+import { installCrds } from "../../runtime/crds.ts";
 import { KubeClient } from "../../runtime/kube/client.ts";
 import type { Unstructured } from "../../runtime/kube/types.ts";
 import { useControlPlane } from "../support/controlplane.ts";
@@ -178,6 +179,75 @@ describe("--dry-run on a real control plane", () => {
     await assert.rejects(
       bosun([...args, "--hub-token", token, "--wait"]),
       /--dry-run does not go with --wait/,
+    );
+  });
+
+  test("unjoin --dry-run lists the agent's records, Secrets and namespace it would delete, and deletes nothing", async () => {
+    await installCrds(admin, "managed");
+    await admin
+      .create({ apiVersion: "v1", kind: "Namespace", metadata: { name: Namespaces.agent } })
+      .catch(() => undefined);
+    await admin.create({
+      apiVersion: "v1",
+      kind: "Secret",
+      metadata: { name: Secrets.hubKubeconfig, namespace: Namespaces.agent },
+      stringData: { kubeconfig: "placeholder" },
+    });
+    const record = await admin.create<Unstructured>({
+      apiVersion: "work.open-cluster-management.io/v1",
+      kind: "AppliedManifestWork",
+      metadata: { name: "hubhash-work-a" },
+      spec: { hubHash: "hubhash", manifestWorkName: "work-a", agentID: "east" },
+    });
+    await admin.patch(
+      {
+        apiVersion: "work.open-cluster-management.io/v1",
+        kind: "AppliedManifestWork",
+        name: record.metadata.name!,
+      },
+      "merge",
+      {
+        status: {
+          appliedResources: [
+            { group: "", version: "v1", resource: "configmaps", namespace: "default", name: "a", uid: "u1" },
+            { group: "", version: "v1", resource: "configmaps", namespace: "default", name: "b", uid: "u2" },
+          ],
+        },
+      },
+      { subresource: "status" },
+    );
+    const before = await snapshot();
+    const { stdout } = await bosun([
+      "unjoin",
+      "--dry-run",
+      "--cluster-name",
+      "east",
+      "--agent-dir",
+      agentDir,
+    ]);
+    assert.match(stdout, /bosun unjoin would unjoin east \(dry run, nothing written\):/);
+    assert.match(stdout, /would delete AppliedManifestWork hubhash-work-a \(its 2 applied resources deleted/);
+    assert.match(stdout, new RegExp(`would delete Secret ${Namespaces.agent}/${Secrets.hubKubeconfig}`));
+    assert.doesNotMatch(stdout, new RegExp(`Secret ${Namespaces.agent}/${Secrets.bootstrapHubKubeconfig}`));
+    assert.match(stdout, new RegExp(`would delete Namespace ${Namespaces.agent}`));
+    const kept = await bosun([
+      "unjoin",
+      "--dry-run",
+      "--keep-applied",
+      "--cluster-name",
+      "east",
+      "--agent-dir",
+      agentDir,
+    ]);
+    assert.match(kept.stdout, /hubhash-work-a \(its 2 applied resources kept/);
+    assert.deepEqual(await snapshot(), before);
+    assert.ok(
+      await admin.getOrUndefined({
+        apiVersion: "work.open-cluster-management.io/v1",
+        kind: "AppliedManifestWork",
+        name: record.metadata.name!,
+      }),
+      "the record is still there",
     );
   });
 });
