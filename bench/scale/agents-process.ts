@@ -23,6 +23,7 @@ export interface AgentProcessOptions {
   /** Agents joining at once. */
   joinConcurrency: number;
   kubernetesVersion: string;
+  idleSocketTimeoutMs: number;
 }
 
 export interface AgentProcessStats extends AgentCounters {
@@ -99,6 +100,7 @@ async function main(options: AgentProcessOptions): Promise<void> {
       ];
     },
     kubernetesVersion: options.kubernetesVersion,
+    idleSocketTimeoutMs: options.idleSocketTimeoutMs,
   };
   const agents = new Map<string, SimulatedAgent>();
   const joining = limiter(options.joinConcurrency);

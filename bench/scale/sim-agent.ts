@@ -50,6 +50,7 @@ export interface FleetContext {
   /** The ClusterClaims every agent reports, besides its own name and region. */
   claims: (cluster: string) => { name: string; value: string }[];
   kubernetesVersion: string;
+  idleSocketTimeoutMs: number;
 }
 
 export interface AgentCounters {
@@ -124,7 +125,7 @@ export class SimulatedAgent {
     const certPem = await fleet.certificateOf(csr.metadata.name!, signal);
     this.#client = await KubeClient.fromString(
       kubeconfig(fleet.hubServer, fleet.caPem, certPem, keyPem, `${this.name}:${agentName}`),
-      { idleSocketTimeoutMs: 5_000, userAgent: `bosun-scale-agent/${this.name}` },
+      { idleSocketTimeoutMs: fleet.idleSocketTimeoutMs, userAgent: `bosun-scale-agent/${this.name}` },
     );
     const cluster = await this.#untilAccepted(signal);
     await this.#writeStatusFresh(cluster);
