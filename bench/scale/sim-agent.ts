@@ -7,11 +7,12 @@
 import type { Logger } from "pino";
 import { stringify } from "yaml";
 import {
+  BosunPolicyWorkLabels,
+  ConditionStatus,
   Finalizers,
   ManagedClusterConditions,
-  Resources,
-  ConditionStatus,
   ManagedClusterReasons,
+  Resources,
 } from "../../api/constants.ts";
 import type { ManagedCluster } from "../../api/types/cluster.ts";
 import type { ManifestWork } from "../../api/types/work.ts";
@@ -22,7 +23,7 @@ import {
   randomAgentName,
 } from "../../klusterlet/bootstrap/identity.ts";
 import { ensureManagedCluster } from "../../klusterlet/bootstrap/join.ts";
-import { desiredClusterStatus } from "../../klusterlet/status/cluster-status.ts";
+import { availableMessage, desiredClusterStatus } from "../../klusterlet/status/cluster-status.ts";
 import { LeaseRenewer } from "../../klusterlet/status/lease.ts";
 import type { Clock } from "../../runtime/clock.ts";
 import { findCondition } from "../../runtime/conditions.ts";
@@ -32,7 +33,6 @@ import { jittered } from "../../runtime/jitter.ts";
 import { KubeClient } from "../../runtime/kube/client.ts";
 import { patchStatus } from "../../runtime/status.ts";
 import { appliedConditions, reportedPolicyStatus } from "../reported-status.ts";
-import { BosunPolicyWorkLabels } from "../../api/constants.ts";
 
 /** What the agents of one process share: the bootstrap client, the CSR waiter, a write limiter. */
 export interface FleetContext {
@@ -188,7 +188,7 @@ export class SimulatedAgent {
             type: ManagedClusterConditions.available,
             status: ConditionStatus.True,
             reason: ManagedClusterReasons.available,
-            message: "Managed cluster is available",
+            message: availableMessage,
           },
         },
         kubernetesVersion: fleet.kubernetesVersion,

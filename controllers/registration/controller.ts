@@ -302,9 +302,10 @@ export class RegistrationControllers {
     // when acceptance changed or a jittered resync is due, not on every reconcile.
     const applied = this.#accessApplied.get(name);
     const accessCurrent = applied?.accepted === accepted && now < applied.resyncAtMs;
-    // A resync (acceptance unchanged) reads each object and writes only what drifted: at rest a
-    // fleet's access objects cost the API server reads, not writes.
-    const resync = applied?.accepted === accepted;
+    // Unless this process just saw the acceptance change, the objects may well be in place (a
+    // resync, or the first look after a restart): each is read, and only what drifted is written.
+    // At rest and across restarts a fleet's access objects cost the API server reads, not writes.
+    const resync = applied === undefined || applied.accepted === accepted;
     if (accepted && !accessCurrent) {
       await this.#ensureNamespace(name, resync);
       for (const object of [

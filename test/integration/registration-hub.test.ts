@@ -21,7 +21,7 @@ import {
   mintBootstrapToken,
 } from "../../controllers/registration/bootstrap.ts";
 import { RegistrationControllers } from "../../controllers/registration/controller.ts";
-import { clusterRoleBindingFor } from "../../controllers/registration/rbac.ts";
+import { clusterRoleBindingFor, sharedClusterRoles } from "../../controllers/registration/rbac.ts";
 import { readServedTotals } from "../../bench/apiserver-metrics.ts";
 import type { CertificateSigningRequest } from "../../controllers/registration/csr.ts";
 import { systemClock } from "../../runtime/clock.ts";
@@ -355,6 +355,11 @@ describe("hub registration", () => {
       const totals = await readServedTotals(admin);
       const count = (key: string) => totals.requests.get(key)?.count ?? 0;
       return {
+        byKey: Object.fromEntries(
+          ["APPLY clusterroles", "APPLY clusterrolebindings", "APPLY rolebindings", "POST namespaces"].map(
+            (key) => [key, count(key)],
+          ),
+        ),
         reads: count("GET clusterrolebindings"),
         writes:
           count("APPLY clusterroles") +
@@ -387,6 +392,37 @@ describe("hub registration", () => {
       { timeoutMs: 30_000, intervalMs: 600, what: "the deleted ClusterRoleBinding restored" },
     );
     assert.equal((await served()).writes, before.writes + 1, "only the drifted object written");
+
+    // A restarted hub (a fresh controller on the same API server) reads c1's access, writes none.
+    const restarted = new RegistrationControllers({
+      client: admin,
+      clock: systemClock(),
+      logger,
+      registry: new Registry(),
+    });
+    const beforeRestart = await served();
+    await controllers.stop();
+    // The restarted one serves the tests that follow (and is stopped after them).
+    controllers = restarted;
+    await restarted.start();
+    await eventually(
+      async () => {
+        await touch();
+        assert.ok(
+          (await served()).reads > beforeRestart.reads,
+          "the restarted hub read the ClusterRoleBinding",
+        );
+      },
+      { timeoutMs: 30_000, intervalMs: 600, what: "the restarted hub looking at c1's access" },
+    );
+    // Starting, a hub applies its two shared ClusterRoles once, whatever the fleet; of the
+    // clusters' own access objects it writes none.
+    const afterRestart = await served();
+    assert.equal(
+      afterRestart.writes,
+      beforeRestart.writes + sharedClusterRoles().length,
+      `writes after the restart: ${JSON.stringify(afterRestart.byKey)}, before: ${JSON.stringify(beforeRestart.byKey)}`,
+    );
   });
 
   test("admission: an agent cannot change its acceptance, taints, lease or labels; accepting needs managedclusters/accept", async () => {
