@@ -6,7 +6,6 @@
 //   { type: "stats" }        → { type: "stats", ...AgentProcessStats }
 //   { type: "stop" }         → { type: "stopped" }, then the process exits
 import { pino } from "pino";
-import { Resources } from "../../api/constants.ts";
 import type { CertificateSigningRequest } from "../../klusterlet/bootstrap/identity.ts";
 import { systemClock } from "../../runtime/clock.ts";
 import { Informer } from "../../runtime/informer.ts";
@@ -150,7 +149,7 @@ async function main(options: AgentProcessOptions): Promise<void> {
       });
     }
   });
-  send({ type: "ready", managedCluster: Resources.ManagedCluster.kind });
+  send({ type: "ready" });
 }
 
 // The options come over the IPC channel: they carry the bootstrap token, which argv would show.
