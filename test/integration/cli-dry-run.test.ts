@@ -14,6 +14,7 @@ import { installCrds } from "../../runtime/crds.ts";
 import { KubeClient } from "../../runtime/kube/client.ts";
 import type { Unstructured } from "../../runtime/kube/types.ts";
 import { useControlPlane } from "../support/controlplane.ts";
+import { eventually } from "../support/wait.ts";
 
 const run = promisify(execFile);
 const repo = resolve(import.meta.dirname, "..", "..");
@@ -47,8 +48,65 @@ describe("--dry-run on a real control plane", () => {
     }
   }
 
+  /**
+   * kube-controller-manager answers /healthz before its controllers have done their first
+   * pass, and it writes into every new namespace (its `default` ServiceAccount and the
+   * `kube-root-ca.crt` ConfigMap) and signs kube-public/cluster-info with each new bootstrap
+   * token. Those writes are not bosun's, so a snapshot waits for them to be done.
+   */
+  async function controllersSettled(): Promise<void> {
+    await eventually(
+      async () => {
+        const { items: namespaces } = await admin.listAll<Unstructured>("v1", "Namespace");
+        for (const { metadata } of namespaces) {
+          if (metadata.deletionTimestamp) continue;
+          const namespace = metadata.name;
+          assert.ok(
+            await admin.getOrUndefined({
+              apiVersion: "v1",
+              kind: "ServiceAccount",
+              namespace,
+              name: "default",
+            }),
+            `ServiceAccount ${namespace}/default`,
+          );
+          assert.ok(
+            await admin.getOrUndefined({
+              apiVersion: "v1",
+              kind: "ConfigMap",
+              namespace,
+              name: "kube-root-ca.crt",
+            }),
+            `ConfigMap ${namespace}/kube-root-ca.crt`,
+          );
+        }
+        // The bootstrap signer signs kube-public/cluster-info with every signing token.
+        const clusterInfo = await admin.getOrUndefined<Unstructured & { data?: Record<string, string> }>({
+          apiVersion: "v1",
+          kind: "ConfigMap",
+          namespace: Namespaces.kubePublic,
+          name: "cluster-info",
+        });
+        if (clusterInfo) {
+          const { items: secrets } = await admin.listAll<
+            Unstructured & { type?: string; data?: Record<string, string> }
+          >("v1", "Secret", { namespace: Namespaces.kubeSystem });
+          for (const secret of secrets) {
+            if (secret.type !== "bootstrap.kubernetes.io/token") continue;
+            const decoded = (key: string) => Buffer.from(secret.data?.[key] ?? "", "base64").toString();
+            if (decoded("usage-bootstrap-signing") !== "true") continue;
+            const tokenId = decoded("token-id");
+            assert.ok(clusterInfo.data?.[`jws-kubeconfig-${tokenId}`], `cluster-info signed for ${tokenId}`);
+          }
+        }
+      },
+      { timeoutMs: 60_000, what: "kube-controller-manager's first pass" },
+    );
+  }
+
   /** Every object of the namespaces a real init or join writes to, with its resourceVersion. */
   async function snapshot(): Promise<string[]> {
+    await controllersSettled();
     const lines: string[] = [];
     const { items: crds } = await admin.listAll<Unstructured>(
       "apiextensions.k8s.io/v1",
