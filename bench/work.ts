@@ -5,7 +5,12 @@
 // that does what each agent does on the hub for a work: add its finalizer and report Applied and
 // Available for the work's generation, once per generation.
 //   npx node bench/work.ts [--clusters 100,1000] [--manifests 20] [--agent-writes 32]
+//                          [--apiserver-profile FILE]
+import { createWriteStream } from "node:fs";
+import type { IncomingMessage } from "node:http";
+import { Agent, get as httpsGet } from "node:https";
 import { cpus, totalmem } from "node:os";
+import { pipeline } from "node:stream/promises";
 import { setTimeout as sleep } from "node:timers/promises";
 import { parseArgs } from "node:util";
 import { pino } from "pino";
@@ -31,6 +36,8 @@ const { values: args } = parseArgs({
     clusters: { type: "string", default: "100,1000" },
     manifests: { type: "string", default: "20" },
     "agent-writes": { type: "string", default: "32" },
+    // Writes a Go CPU profile of kube-apiserver during the change phase (for `go tool pprof`).
+    "apiserver-profile": { type: "string" },
   },
 });
 const sizes = args.clusters.split(",").map(Number);
@@ -94,11 +101,28 @@ async function waitFor(check: () => boolean, what: string): Promise<number> {
   return (performance.now() - started) / 1000;
 }
 
+/** Fetches a CPU profile of the plane's kube-apiserver over the next `seconds` into `file`. */
+async function profileApiServer(plane: ControlPlane, file: string, seconds: number): Promise<void> {
+  const agent = new Agent({ ca: plane.caPem });
+  const response = await new Promise<IncomingMessage>((resolve, reject) =>
+    httpsGet(
+      `${plane.server}/debug/pprof/profile?seconds=${seconds}`,
+      { agent, headers: { authorization: `Bearer ${plane.adminToken}` } },
+      resolve,
+    ).on("error", reject),
+  );
+  if (response.statusCode !== 200)
+    throw new Error(`kube-apiserver's profile endpoint answered ${response.statusCode}`);
+  await pipeline(response, createWriteStream(file));
+  console.error(`  kube-apiserver CPU profile of the change phase: ${file}`);
+}
+
 const results: Record<string, number>[] = [];
 for (const clusters of sizes) {
   const plane = await ControlPlane.start({
     name: `bench-work-${clusters}`,
     binaries: await ensureKubeBinaries(),
+    apiserverArgs: args["apiserver-profile"] ? ["--profiling=true"] : [],
   });
   try {
     const client = await KubeClient.fromFile(plane.kubeconfigPath);
@@ -169,6 +193,9 @@ for (const clusters of sizes) {
       console.error(`  created: every work Applied ${createSeconds.toFixed(2)} s after the replica set`);
 
       const writesBefore = (await agents.stats()).writes;
+      const profile = args["apiserver-profile"]
+        ? profileApiServer(plane, `${args["apiserver-profile"]}.${clusters}`, 12)
+        : undefined;
       const changedAt = performance.now();
       await client.patch(replicaSetRef, "merge", { spec: { manifestWorkTemplate: template(2) } });
       await waitFor(() => allWritten(informers, clusters, 2), "change written");
@@ -177,6 +204,7 @@ for (const clusters of sizes) {
       await waitFor(() => allApplied(informers, clusters, 2), "change");
       const changeSeconds = (performance.now() - changedAt) / 1000;
       console.error(`  changed: every work Applied ${changeSeconds.toFixed(2)} s after the change`);
+      await profile;
       results.push({
         clusters,
         manifestsPerWork: manifestCount,

@@ -29,6 +29,7 @@ import type { InformerFactory } from "../../runtime/informer-factory.ts";
 import { refOf, type KubeApi } from "../../runtime/kube/client.ts";
 import { objectKey } from "../../runtime/kube/types.ts";
 import { OwnWrites } from "../../runtime/own-writes.ts";
+import { writeOwnedFields } from "../../runtime/owned-write.ts";
 import { patchStatus } from "../../runtime/status.ts";
 import { HubInformers } from "../informers.ts";
 import type { WorkPart } from "../work/split.ts";
@@ -81,6 +82,8 @@ export class ReplicaController {
   readonly #limitBytes: number;
   /** Replica status writes the cache may not have seen yet: a work's echo can race them. */
   readonly #statusWrites = new OwnWrites<Policy>();
+  /** Works this controller rewrote, while the cache still shows the version before the write. */
+  readonly #workWrites = new OwnWrites<ManifestWork>();
   readonly policies: Informer<Policy>;
   readonly works: Informer<ManifestWork>;
 
@@ -145,6 +148,7 @@ export class ReplicaController {
       },
     });
     const workChanged = (work: ManifestWork) => {
+      this.#workWrites.observe(objectKey(work), this.works.get(objectKey(work)));
       const replica = work.metadata.labels?.[BosunPolicyWorkLabels.replica];
       if (replica !== undefined) enqueue(`${work.metadata.namespace ?? ""}/${replica}`);
     };
@@ -196,7 +200,8 @@ export class ReplicaController {
     // By namespace first: every cluster's works of one root carry the same replica label.
     const works = this.works
       .byNamespace(cluster)
-      .filter((work) => work.metadata.labels?.[BosunPolicyWorkLabels.replica] === name);
+      .filter((work) => work.metadata.labels?.[BosunPolicyWorkLabels.replica] === name)
+      .map((work) => this.#workWrites.latest(objectKey(work), work)!);
     if (!replica || replica.metadata.deletionTimestamp || !isReplicatedPolicy(replica)) {
       await this.#deleteWorks(works);
       return;
@@ -297,12 +302,13 @@ export class ReplicaController {
     const annotationPatch = generate(existing.metadata.annotations ?? {}, part.annotations);
     const specPatch = generate(existing.spec ?? {}, part.spec);
     if (labelPatch === undefined && annotationPatch === undefined && specPatch === undefined) return existing;
-    // No resourceVersion precondition: the agent writes the work's status as compliance changes,
-    // and the patch only sets what this controller owns. A cache behind the server at worst leaves
-    // a difference that the watch event bringing the newer work makes the next reconcile correct.
-    return this.#client.patch<ManifestWork>(
-      refOf(existing),
-      "merge",
+    // The agent writes the work's status all the time: a conflict falls back to a merge patch
+    // of only what this controller owns, without a precondition. A cache behind the server at
+    // worst leaves a difference that the watch event bringing the newer work makes the next
+    // reconcile correct.
+    const written = await writeOwnedFields<ManifestWork>(
+      this.#client,
+      existing,
       {
         metadata: {
           ...(labelPatch !== undefined ? { labels: labelPatch } : {}),
@@ -312,6 +318,8 @@ export class ReplicaController {
       },
       { fieldManager: replicaFieldManager },
     );
+    this.#workWrites.remember(objectKey(existing), existing, written);
+    return written;
   }
 
   async #deleteWorks(works: readonly ManifestWork[], failures?: string[]): Promise<void> {

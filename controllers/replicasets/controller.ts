@@ -42,6 +42,8 @@ import type { InformerFactory } from "../../runtime/informer-factory.ts";
 import { ControllerCache } from "../../runtime/controller-cache.ts";
 import { refOf, type KubeApi } from "../../runtime/kube/client.ts";
 import { objectKey, type KubeObject } from "../../runtime/kube/types.ts";
+import { writeOwnedFields } from "../../runtime/owned-write.ts";
+import { OwnWrites } from "../../runtime/own-writes.ts";
 import { patchStatus } from "../../runtime/status.ts";
 import { HubInformers } from "../informers.ts";
 import { splitManifests, templateHash } from "../work/split.ts";
@@ -143,6 +145,8 @@ export class ReplicaSetController {
    * existing instead of creating them again.
    */
   readonly #created = new Map<string, { work: ManifestWork; atMs: number }>();
+  /** Works this controller rewrote, while the cache still shows the version before the write. */
+  readonly #rewritten = new OwnWrites<ManifestWork>();
 
   constructor(options: ReplicaSetControllerOptions) {
     const logger = options.logger.child({ component: "replicaset" });
@@ -236,6 +240,7 @@ export class ReplicaSetController {
     });
     const workChanged = (work: ManifestWork) => {
       this.#created.delete(objectKey(work));
+      this.#rewritten.observe(objectKey(work), this.works.get(objectKey(work)));
       const key = replicaSetKeyOfWork(work);
       if (key !== undefined) enqueue(key);
     };
@@ -591,12 +596,13 @@ export class ReplicaSetController {
         : { [partOf]: wantedPartOf ?? null };
     const spec = generate(existing.spec ?? {}, desired.spec ?? {});
     if (labels === undefined && annotations === undefined && spec === undefined) return existing;
-    // No resourceVersion precondition: the agent writes the work's status all the time, and the
-    // patch only sets what this controller owns. A cache behind the server at worst leaves a
-    // difference that the watch event bringing the newer work makes the next reconcile correct.
-    return this.#client.patch<ManifestWork>(
-      refOf(existing),
-      "merge",
+    // The agent writes the work's status all the time: a conflict falls back to a merge patch
+    // of only what this controller owns, without a precondition. A cache behind the server at
+    // worst leaves a difference that the watch event bringing the newer work makes the next
+    // reconcile correct.
+    const written = await writeOwnedFields<ManifestWork>(
+      this.#client,
+      existing,
       {
         metadata: {
           ...(labels !== undefined ? { labels } : {}),
@@ -606,12 +612,16 @@ export class ReplicaSetController {
       },
       { fieldManager: replicaSetFieldManager },
     );
+    this.#rewritten.remember(objectKey(existing), existing, written);
+    return written;
   }
 
   /** The replica set's works: those cached, and those created here that the cache has not shown yet. */
   #worksOf(replicaSet: ManifestWorkReplicaSet): ManifestWork[] {
     const label = replicaSetKey(replicaSet);
-    const works = this.works.byLabel(Labels.manifestWorkReplicaSet, label);
+    const works = this.works
+      .byLabel(Labels.manifestWorkReplicaSet, label)
+      .map((work) => this.#rewritten.latest(objectKey(work), work)!);
     const nowMs = this.#clock.now();
     for (const [key, { work, atMs }] of this.#created) {
       if (nowMs - atMs > createdGraceMs) this.#created.delete(key);
