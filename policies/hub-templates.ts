@@ -523,6 +523,19 @@ export function serviceAccountMissingMessage(namespace: string, name: string): s
   return `the service account in hubTemplateOptions.serviceAccountName (${namespace}/${name}) does not exist`;
 }
 
+/** OCM's message when the service account's resolver cannot be set up (e.g. no token for it). */
+export function serviceAccountSetupFailedMessage(namespace: string, name: string, reason: string): string {
+  return `failed to set up the template resolver for the service account in hubTemplateOptions.serviceAccountName (${namespace}/${name}): ${reason}`;
+}
+
+/** OCM's wording of a read the service account may not make (it needs list and watch). */
+export function serviceAccountReadForbiddenMessage(
+  forbidden: string,
+  query: { apiVersion: string; kind: string; namespace: string; name?: string },
+): string {
+  return `${forbidden}: ensure the client has the list and watch permissions for the query: GroupVersion=${query.apiVersion}, Kind=${query.kind}, Namespace=${query.namespace}, Name=${query.name ?? ""}`;
+}
+
 /**
  * Every hub template fails with one message (no resolver could be set up, e.g. the
  * service account is missing); OCM reports this before looking at disable-templates.

@@ -30,6 +30,14 @@ export class KubeApiError extends Error {
   get alreadyExists(): boolean {
     return this.reason === "AlreadyExists";
   }
+  /** 403: the caller's RBAC does not allow the request. */
+  get forbidden(): boolean {
+    return this.status === 403;
+  }
+  /** 401: the credentials were not accepted (an expired or revoked token). */
+  get unauthorized(): boolean {
+    return this.status === 401;
+  }
   /** 410 Gone: a watch or list asked for a resourceVersion that etcd has compacted away. */
   get gone(): boolean {
     return this.status === 410;

@@ -24,9 +24,11 @@ import {
   newEncryptionKey,
   policyHasHubTemplates,
   resolveHubTemplates,
+  serviceAccountReadForbiddenMessage,
   templatesDisabled,
   type HubTemplateResult,
 } from "../../policies/hub-templates.ts";
+import { systemClock, type Clock } from "../../runtime/clock.ts";
 import { KubeApiError } from "../../runtime/errors.ts";
 import type { Informer } from "../../runtime/informer.ts";
 import type { InformerFactory, InformerScope } from "../../runtime/informer-factory.ts";
@@ -35,6 +37,11 @@ import { Discovery, UnknownKindError } from "../../runtime/kube/discovery.ts";
 import type { KubeObject } from "../../runtime/kube/types.ts";
 import { isReplicatedPolicy } from "./keys.ts";
 import type { DesiredReplica } from "./replicas.ts";
+import {
+  ServiceAccountAccess,
+  ServiceAccountAccessError,
+  type TokenClient,
+} from "./service-account-access.ts";
 
 /** How long a first read of a kind waits for its cache (a forbidden kind never syncs). */
 const syncTimeoutMs = 10_000;
@@ -61,15 +68,38 @@ export interface HubTemplateResolverOptions {
   logger: Logger;
   randomBytes?: (size: number) => Buffer;
   now?: () => Date;
+  /**
+   * A client of the hub's API server carrying only a service account's token; without it a
+   * root that names `hubTemplateOptions.serviceAccountName` fails its hub templates with a
+   * message saying so.
+   */
+  clientWithToken?: (token: string) => TokenClient;
+  clock?: Clock;
+}
+
+/** Where a resolution reads from: the hub's own informers, or those of a service account. */
+interface ReadSource {
+  /** "" for the hub's own informers, `sa:<namespace>/<name>` for an account's. */
+  id: string;
+  informers: InformerFactory;
+  serviceAccount: boolean;
 }
 
 function apiVersionOf(mapping: KindMapping): string {
   return mapping.group === "" ? mapping.version : `${mapping.group}/${mapping.version}`;
 }
 
-function informerId(apiVersion: string, kind: string, namespace: string): string {
-  return `${apiVersion}|${kind}|${namespace}`;
+function informerId(source: string, apiVersion: string, kind: string, namespace: string): string {
+  return `${source}|${apiVersion}|${kind}|${namespace}`;
 }
+
+const serviceAccountMapping: KindMapping = {
+  group: "",
+  version: "v1",
+  kind: "ServiceAccount",
+  resource: "serviceaccounts",
+  namespaced: true,
+};
 
 export class HubTemplateResolver {
   readonly #client: KubeApi;
@@ -83,8 +113,10 @@ export class HubTemplateResolver {
   readonly #readersOf = new Map<string, Set<string>>();
   /** The informers each root's last resolution read from. */
   readonly #readsOf = new Map<string, Set<string>>();
-  readonly #watched = new Set<string>();
+  /** Informers this resolver has put its change handler on. */
+  readonly #watched = new WeakSet<Informer<KubeObject>>();
   readonly #roots = new Set<string>();
+  readonly #serviceAccounts: ServiceAccountAccess | undefined;
   #notify: (root: string) => void = () => {};
 
   constructor(options: HubTemplateResolverOptions) {
@@ -94,6 +126,17 @@ export class HubTemplateResolver {
     this.#discovery = new Discovery((path) => options.client.request({ method: "GET", path }));
     this.#randomBytes = options.randomBytes ?? cryptoRandomBytes;
     this.#now = options.now ?? (() => new Date());
+    this.#serviceAccounts = options.clientWithToken
+      ? new ServiceAccountAccess({
+          client: options.client,
+          clientWithToken: options.clientWithToken,
+          clock: options.clock ?? systemClock(),
+          logger: options.logger,
+          onRenewed: (roots) => {
+            for (const root of roots) this.#notify(root);
+          },
+        })
+      : undefined;
   }
 
   /** Called with a root's key when something its templates read has changed. */
@@ -107,16 +150,25 @@ export class HubTemplateResolver {
   }
 
   forget(root: string): void {
+    this.#forgetReads(root);
+    this.#serviceAccounts?.release(root);
+  }
+
+  #forgetReads(root: string): void {
     for (const id of this.#readsOf.get(root) ?? []) this.#readersOf.get(id)?.delete(root);
     this.#readsOf.delete(root);
     this.#roots.delete(root);
   }
 
-  /** Forgets every root; the informers belong to the factory and stop with it. */
-  stop(): void {
+  /**
+   * Forgets every root and stops the service accounts' informers; the hub's own informers
+   * belong to the factory and stop with it.
+   */
+  async stop(): Promise<void> {
     this.#readersOf.clear();
     this.#readsOf.clear();
     this.#roots.clear();
+    await this.#serviceAccounts?.stop();
   }
 
   /**
@@ -138,20 +190,43 @@ export class HubTemplateResolver {
     const reads = new Set<string>();
     const encrypts = hubTemplatesNeedEncryption(root);
     const serviceAccount = root.spec?.hubTemplateOptions?.serviceAccountName;
+    const rootNamespace = root.metadata.namespace ?? "";
+    let source: ReadSource = { id: "", informers: this.#informers, serviceAccount: false };
+    let failure: { message: string; retryable: boolean } | undefined;
+    if (!serviceAccount) {
+      this.#serviceAccounts?.release(rootKey);
+    } else if (!this.#serviceAccounts) {
+      failure = {
+        message: `spec.hubTemplateOptions.serviceAccountName: this hub cannot resolve hub templates as service account ${rootNamespace}/${serviceAccount} (it has no client to make one with); remove it to resolve with the default restriction (the policy's namespace and the cluster's own ManagedCluster)`,
+        retryable: false,
+      };
+    } else {
+      try {
+        const informers = await this.#serviceAccounts.informersFor(rootNamespace, serviceAccount, rootKey);
+        source = { id: `sa:${rootNamespace}/${serviceAccount}`, informers, serviceAccount: true };
+      } catch (error) {
+        if (!(error instanceof ServiceAccountAccessError)) throw error;
+        this.#serviceAccounts.release(rootKey);
+        // As OCM: a missing account is waited for (its creation resolves the root again), any
+        // other failure to set it up is tried again with backoff.
+        if (error.missing) {
+          this.informerFor(serviceAccountMapping, rootNamespace, source);
+          reads.add(informerId("", "v1", serviceAccountMapping.kind, rootNamespace));
+        }
+        failure = { message: error.message, retryable: !error.missing };
+      }
+    }
     for (const desired of replicas) {
       const policy = { metadata: root.metadata, spec: desired.spec };
       let result: HubTemplateResult;
-      if (serviceAccount) {
-        // Lookups with a service account's rights need its token; bosun resolves only with
-        // the default restriction, and says so rather than read with its own rights.
-        result = hubTemplatesFailed(
-          policy,
-          `spec.hubTemplateOptions.serviceAccountName: resolving hub templates as service account ${root.metadata.namespace}/${serviceAccount} is not supported; remove it to resolve with the default restriction (the policy's namespace and the cluster's own ManagedCluster)`,
-        );
+      if (failure) {
+        const failed = hubTemplatesFailed(policy, failure.message);
+        const retryable = failure.retryable;
+        result = { ...failed, errors: failed.errors.map((entry) => ({ ...entry, retryable })) };
       } else {
         const managed = cluster(desired.cluster);
         const encryptionKey = encrypts ? await this.#encryptionKey(desired.cluster) : undefined;
-        const reader = new CachedReader(this);
+        const reader = new CachedReader(this, source);
         const currentIv = existing(desired.cluster)?.metadata.annotations?.[PolicyAnnotations.encryptionIv];
         result = await this.#resolveWith(policy, reader, () =>
           resolveHubTemplates(
@@ -161,20 +236,23 @@ export class HubTemplateResolver {
               clusterLabels: managed?.metadata.labels ?? {},
               policy: {
                 name: root.metadata.name ?? "",
-                namespace: root.metadata.namespace ?? "",
+                namespace: rootNamespace,
                 labels: root.metadata.labels ?? {},
                 annotations: root.metadata.annotations ?? {},
               },
             },
             {
               reader,
+              // With a service account, its RBAC is the only limit on what may be read.
+              ...(source.serviceAccount ? { unrestricted: true } : {}),
               ...(encryptionKey ? { encryptionKey } : {}),
               ...(currentIv ? { currentIv } : {}),
               randomBytes: this.#randomBytes,
             },
           ),
         );
-        for (const read of result.reads) reads.add(informerId(read.apiVersion, read.kind, read.namespace));
+        for (const read of result.reads)
+          reads.add(informerId(source.id, read.apiVersion, read.kind, read.namespace));
       }
       resolved.set(desired.cluster, {
         desired: {
@@ -216,7 +294,7 @@ export class HubTemplateResolver {
   }
 
   #remember(root: string, reads: Set<string>, readsClusterLabels: boolean): void {
-    this.forget(root);
+    this.#forgetReads(root);
     if (readsClusterLabels) this.#roots.add(root);
     this.#readsOf.set(root, reads);
     for (const id of reads) {
@@ -268,20 +346,25 @@ export class HubTemplateResolver {
     }
   }
 
-  /** The informer of a kind in one namespace ("" for cluster-scoped kinds or all namespaces). */
-  informerFor(mapping: KindMapping, namespace: string): Informer<KubeObject> {
+  /**
+   * The informer of a kind in one namespace ("" for cluster-scoped kinds or all namespaces),
+   * from the hub's own informers or a service account's.
+   */
+  informerFor(mapping: KindMapping, namespace: string, source: ReadSource): Informer<KubeObject> {
     const apiVersion = apiVersionOf(mapping);
     const scope: InformerScope = mapping.namespaced && namespace ? { namespace } : {};
-    // The ManagedCluster informer is the one the propagator already holds.
-    const informer = this.#informers.informer<KubeObject>(
-      mapping.kind === Resources.ManagedCluster.kind && mapping.group === Resources.ManagedCluster.group
+    const managedCluster =
+      mapping.kind === Resources.ManagedCluster.kind && mapping.group === Resources.ManagedCluster.group;
+    // The hub's ManagedCluster informer is the one the propagator already holds.
+    const informer = source.informers.informer<KubeObject>(
+      managedCluster && !source.serviceAccount
         ? Resources.ManagedCluster
         : { apiVersion, kind: mapping.kind },
       scope,
     );
-    const id = informerId(apiVersion, mapping.kind, mapping.namespaced ? namespace : "");
-    if (!this.#watched.has(id)) {
-      this.#watched.add(id);
+    const id = informerId(source.id, apiVersion, mapping.kind, mapping.namespaced ? namespace : "");
+    if (!this.#watched.has(informer)) {
+      this.#watched.add(informer);
       const changed = (object: KubeObject) => {
         // The propagator's own replicas are Policies too: they never feed a template.
         if (mapping.kind === "Policy" && isReplicatedPolicy(object)) return;
@@ -301,9 +384,11 @@ export class HubTemplateResolver {
 /** A ClusterReader over the resolver's informers; asks with ReadPending for what is not synced. */
 class CachedReader implements ClusterReader {
   readonly #resolver: HubTemplateResolver;
+  readonly #source: ReadSource;
 
-  constructor(resolver: HubTemplateResolver) {
+  constructor(resolver: HubTemplateResolver, source: ReadSource) {
     this.#resolver = resolver;
+    this.#source = source;
   }
 
   resolveKind(apiVersion: string, kind: string): KindMapping | undefined {
@@ -338,11 +423,23 @@ class CachedReader implements ClusterReader {
     const request = pending.request;
     if (request.op === "resolve") return this.#resolver.loadKind(request.apiVersion, request.kind);
     if (request.op === "get" || request.op === "list") {
-      const informer = this.#resolver.informerFor(request.mapping, request.namespace ?? "");
+      const informer = this.#resolver.informerFor(request.mapping, request.namespace ?? "", this.#source);
       try {
-        await informer.waitForSync(AbortSignal.timeout(syncTimeoutMs));
+        await syncedOrRefused(informer, AbortSignal.timeout(syncTimeoutMs));
       } catch (error) {
-        const reason = informer.lastError instanceof Error ? informer.lastError.message : "no answer";
+        const lastError = informer.lastError;
+        const reason = lastError instanceof Error ? lastError.message : "no answer";
+        if (this.#source.serviceAccount && lastError instanceof KubeApiError && lastError.forbidden) {
+          throw new HubTemplateReadError(
+            serviceAccountReadForbiddenMessage(reason, {
+              apiVersion: apiVersionOf(request.mapping),
+              kind: request.mapping.kind,
+              namespace: request.namespace ?? "",
+              ...(request.op === "get" ? { name: request.name } : {}),
+            }),
+            { cause: error },
+          );
+        }
         const where = request.namespace ? ` in namespace ${request.namespace}` : "";
         throw new HubTemplateReadError(
           `hub templates could not read ${request.mapping.kind} objects${where}: ${reason}`,
@@ -355,8 +452,25 @@ class CachedReader implements ClusterReader {
   }
 
   #synced(mapping: KindMapping, namespace: string, request: ConstructorParameters<typeof ReadPending>[0]) {
-    const informer = this.#resolver.informerFor(mapping, namespace);
+    const informer = this.#resolver.informerFor(mapping, namespace, this.#source);
     if (!informer.hasSynced) throw new ReadPending(request);
     return informer;
+  }
+}
+
+/**
+ * Waits until the informer has synced; fails at once when the API server refused its list
+ * (a forbidden read never syncs, and waiting out the timeout would only delay the message).
+ */
+async function syncedOrRefused(informer: Informer<KubeObject>, signal: AbortSignal): Promise<void> {
+  const refused = new AbortController();
+  const poll = setInterval(() => {
+    const error = informer.lastError;
+    if (error instanceof KubeApiError && (error.forbidden || error.unauthorized)) refused.abort(error);
+  }, 50);
+  try {
+    await informer.waitForSync(AbortSignal.any([signal, refused.signal]));
+  } finally {
+    clearInterval(poll);
   }
 }

@@ -32,7 +32,7 @@ import { KubeApiError } from "../../runtime/errors.ts";
 import { EventRecorder } from "../../runtime/events.ts";
 import type { Informer } from "../../runtime/informer.ts";
 import type { InformerFactory } from "../../runtime/informer-factory.ts";
-import { refOf, type KubeApi } from "../../runtime/kube/client.ts";
+import { KubeClient, refOf, type KubeApi } from "../../runtime/kube/client.ts";
 import { objectKey, type KubeObject } from "../../runtime/kube/types.ts";
 import { OwnWrites } from "../../runtime/own-writes.ts";
 import { patchStatus, statusPatch } from "../../runtime/status.ts";
@@ -188,7 +188,17 @@ export class PolicyPropagator {
       HubInformers.placementDecisions.resource,
       HubInformers.placementDecisions.scope,
     );
-    this.#templates = new HubTemplateResolver({ client: options.client, informers, logger });
+    const hubClient = options.client;
+    this.#templates = new HubTemplateResolver({
+      client: hubClient,
+      informers,
+      logger,
+      clock: options.clock,
+      // Hub templates of a root naming a service account read with that account's token.
+      ...(hubClient instanceof KubeClient
+        ? { clientWithToken: (token: string) => hubClient.withBearerToken(token) }
+        : {}),
+    });
     this.bindings.addIndex(bySubject, bindingSubjectKeys);
     this.bindings.addIndex(byPlacement, bindingPlacementKeys);
     this.policySets.addIndex(byMember, policySetMemberKeys);
@@ -331,7 +341,7 @@ export class PolicyPropagator {
 
   async stop(): Promise<void> {
     await this.#controller.stop();
-    this.#templates.stop();
+    await this.#templates.stop();
     await this.#cache.release();
   }
 

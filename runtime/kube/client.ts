@@ -144,6 +144,30 @@ export class KubeClient {
     return KubeClient.fromKubeConfig(kubeConfig, options);
   }
 
+  /**
+   * A client of the same API server (same address and trusted CA) that authenticates with
+   * `token` alone, never with this client's own credentials: requests made on behalf of a
+   * service account, with its rights.
+   */
+  withBearerToken(token: string, options: KubeClientOptions = {}): KubeClient {
+    const cluster = this.kubeConfig.getCurrentCluster();
+    if (!cluster) throw new Error("the kubeconfig has no current cluster");
+    const kubeConfig = new KubeConfig();
+    kubeConfig.loadFromOptions({
+      clusters: [cluster],
+      users: [{ name: "bearer-token", token }],
+      contexts: [{ name: "bearer-token", cluster: cluster.name, user: "bearer-token" }],
+      currentContext: "bearer-token",
+    });
+    const { ca, rejectUnauthorized, servername } = this.#tls;
+    return new KubeClient(
+      kubeConfig,
+      { ca, rejectUnauthorized, servername },
+      { authorization: `Bearer ${token}` },
+      { userAgent: this.#userAgent, timeoutMs: this.#timeoutMs, ...options },
+    );
+  }
+
   /** Closes idle keep-alive connections. */
   close(): void {
     this.#agent.destroy();

@@ -615,6 +615,103 @@ describe("policy propagation", () => {
     await settle();
   });
 
+  test("hub templates of a policy naming a service account read with its rights, wherever it may read; a missing account or a forbidden read fails with OCM's message", async () => {
+    const sources = "template-sources";
+    await client.create({ apiVersion: "v1", kind: "Namespace", metadata: { name: sources } });
+    await client.create({
+      apiVersion: "v1",
+      kind: "ConfigMap",
+      metadata: { name: "shared", namespace: sources },
+      data: { tier: "gold" },
+    });
+    const templated = configurationPolicy("sa-cfg");
+    const definition = templated.objectDefinition as unknown as {
+      spec: { "object-templates": { objectDefinition: Record<string, unknown> }[] };
+    };
+    definition.spec["object-templates"][0]!.objectDefinition = {
+      apiVersion: "v1",
+      kind: "ConfigMap",
+      metadata: { name: "tier", namespace: "default" },
+      // Outside the policy's namespace: only a service account may read it.
+      data: { tier: `{{hub fromConfigMap "${sources}" "shared" "tier" hub}}` },
+    };
+    await addPolicy("sa-templated", {
+      remediationAction: "inform",
+      hubTemplateOptions: { serviceAccountName: "template-reader" },
+      "policy-templates": [templated],
+    });
+    await addBinding("sa-templated", "east-only", ["sa-templated"]);
+
+    type Resolved = {
+      metadata?: { annotations?: Record<string, string> };
+      spec: { "object-templates": { objectDefinition: { data: Record<string, string> } }[] };
+    };
+    const template = async () => {
+      const [replica] = await replicasOf("sa-templated");
+      assert.ok(replica, "the replica exists");
+      return replica.spec["policy-templates"][0]!.objectDefinition as unknown as Resolved;
+    };
+    const templateError = async () =>
+      (await template()).metadata?.annotations?.["policy.open-cluster-management.io/hub-templates-error"];
+
+    // No such account yet: OCM's message, and its creation resolves the policy again.
+    await eventually(async () =>
+      assert.equal(
+        await templateError(),
+        `the service account in hubTemplateOptions.serviceAccountName (${namespace}/template-reader) does not exist`,
+      ),
+    );
+    await client.create({
+      apiVersion: "v1",
+      kind: "ServiceAccount",
+      metadata: { name: "template-reader", namespace },
+    });
+    // The account exists but may not list ConfigMaps there: the API server says so.
+    await eventually(
+      async () =>
+        assert.match(
+          (await templateError()) ?? "",
+          new RegExp(
+            `cannot list resource "configmaps" in API group "" in the namespace "${sources}": ensure the client has the list and watch permissions for the query: GroupVersion=v1, Kind=ConfigMap, Namespace=${sources}, Name=shared`,
+          ),
+        ),
+      { timeoutMs: 60_000 },
+    );
+    // Granted list and watch (no get, as OCM asks), the forbidden read is retried and resolves.
+    await client.create({
+      apiVersion: "rbac.authorization.k8s.io/v1",
+      kind: "Role",
+      metadata: { name: "template-reader", namespace: sources },
+      rules: [{ apiGroups: [""], resources: ["configmaps"], verbs: ["list", "watch"] }],
+    });
+    await client.create({
+      apiVersion: "rbac.authorization.k8s.io/v1",
+      kind: "RoleBinding",
+      metadata: { name: "template-reader", namespace: sources },
+      roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "Role", name: "template-reader" },
+      subjects: [{ kind: "ServiceAccount", name: "template-reader", namespace }],
+    });
+    await eventually(
+      async () => {
+        const resolved = await template();
+        assert.equal(
+          resolved.metadata?.annotations?.["policy.open-cluster-management.io/hub-templates-error"],
+          undefined,
+        );
+        assert.equal(resolved.spec["object-templates"][0]!.objectDefinition.data.tier, "gold");
+      },
+      { timeoutMs: 90_000 },
+    );
+    // The account's own watch brings a change of what the template read.
+    await client.patch({ apiVersion: "v1", kind: "ConfigMap", namespace: sources, name: "shared" }, "merge", {
+      data: { tier: "platinum" },
+    });
+    await eventually(async () =>
+      assert.equal((await template()).spec["object-templates"][0]!.objectDefinition.data.tier, "platinum"),
+    );
+    await settle();
+  });
+
   test("a bound PolicySet places its members and reports their aggregate compliance", async () => {
     await addPolicy("set-a", {
       remediationAction: "inform",
