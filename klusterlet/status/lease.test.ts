@@ -12,24 +12,44 @@ const logger = pino({ level: "silent" });
 class FakeLeases {
   lease: Lease | undefined;
   writes: string[] = [];
+  reads = 0;
   createForbidden = false;
+  #version = 0;
+
+  /** Another writer (the hub) changes the lease: the renewer's copy is stale now. */
+  writeElsewhere(): void {
+    this.lease = {
+      ...this.lease!,
+      metadata: { ...this.lease!.metadata, resourceVersion: String(++this.#version) },
+    };
+  }
+
+  #stored(object: Lease): Lease {
+    this.lease = structuredClone({
+      ...object,
+      metadata: { ...object.metadata, resourceVersion: String(++this.#version) },
+    });
+    return structuredClone(this.lease);
+  }
 
   readonly client = {
     getOrUndefined: (ref: { name: string; namespace?: string }) => {
       assert.equal(ref.name, "managed-cluster-lease");
       assert.equal(ref.namespace, "c1");
+      this.reads++;
       return Promise.resolve(this.lease ? structuredClone(this.lease) : undefined);
     },
     create: (object: Lease) => {
       if (this.createForbidden) return Promise.reject(new KubeApiError("forbidden", 403, "Forbidden"));
-      this.lease = structuredClone(object);
       this.writes.push(`create ${object.spec?.renewTime}`);
-      return Promise.resolve(object);
+      return Promise.resolve(this.#stored(object));
     },
     replace: (object: Lease) => {
-      this.lease = structuredClone(object);
+      if (!this.lease) return Promise.reject(new KubeApiError("not found", 404, "NotFound"));
+      if (object.metadata.resourceVersion !== this.lease.metadata.resourceVersion)
+        return Promise.reject(new KubeApiError("conflict", 409, "Conflict"));
       this.writes.push(`update ${object.spec?.renewTime}`);
-      return Promise.resolve(object);
+      return Promise.resolve(this.#stored(object));
     },
   } as unknown as LeaseClient;
 }
@@ -46,6 +66,32 @@ function setup(random = () => 0) {
 }
 
 describe("LeaseRenewer", () => {
+  it("renews with one write at rest, and reads the lease again once another writer changed it", async () => {
+    const { clock, leases, renewer } = setup();
+    leases.lease = {
+      apiVersion: "coordination.k8s.io/v1",
+      kind: "Lease",
+      metadata: { name: "managed-cluster-lease", namespace: "c1", resourceVersion: "0" },
+      spec: { leaseDurationSeconds: 60 },
+    };
+    renewer.update(true, 60);
+    await settle();
+    assert.equal(leases.reads, 1, "the first renewal reads the lease");
+    clock.advance(60_000);
+    await settle();
+    clock.advance(60_000);
+    await settle();
+    assert.equal(leases.reads, 1, "later renewals write on what the last one wrote");
+    assert.equal(leases.writes.length, 3);
+    leases.writeElsewhere();
+    clock.advance(60_000);
+    await settle();
+    assert.equal(leases.reads, 2, "a conflict reads the lease again");
+    assert.equal(leases.writes.length, 4, "and the renewal is still written");
+    assert.equal(leases.lease.spec?.renewTime, "2026-03-01T10:03:00.000000Z");
+    await renewer.stop();
+  });
+
   it("does nothing while the cluster is not accepted", async () => {
     const { clock, leases, renewer } = setup();
     renewer.update(false, 60);
