@@ -50,6 +50,12 @@ const readInOcmSource = new Set([
   "ManifestWorkWebhookMessages.nameRequired",
   "ManifestWorkWebhookMessages.generateNameForbidden",
   "ManifestWorkWebhookMessages.executorServiceAccountNil",
+  // The framework addon's gatekeeper sync (controllers/gatekeepersync/gatekeeper_constraint_sync.go).
+  "GatekeeperMessages.noViolations",
+  "GatekeeperMessages.separator",
+  // The framework addon's template sync (controllers/templatesync/template_sync.go).
+  "PolicyTemplateSyncMessages.gatekeeperMappingNotFound",
+  "PolicyTemplateSyncMessages.constraintMappingNotFound",
 ]);
 
 /** bosun's own names (split parts of oversized works), which OCM has no word for. */

@@ -970,6 +970,10 @@ export function keyOfDottedName(value: string | undefined): string | undefined {
 export const PolicyTemplateSyncMessages = {
   /** The kind is not served on the managed cluster; the error follows. */
   mappingNotFound: "Mapping not found, check if you have the CRD deployed: ",
+  /** The same for a ConstraintTemplate (Gatekeeper itself is missing) and for a constraint. */
+  gatekeeperMappingNotFound: "Mapping not found, check if Gatekeeper is installed: ",
+  constraintMappingNotFound:
+    "Mapping not found, check if the required ConstraintTemplate has been deployed: ",
   dependenciesNotSatisfied: "Dependencies were not satisfied: ",
   /** Appended to the pending message of a template with ignorePending, reported Compliant. */
   ignorePendingSuffix: " but ignorePending is true",
@@ -1002,6 +1006,33 @@ export const BosunPolicyWork = {
     message: { name: "message", path: ".status.history[0].message" },
     lastTimestamp: { name: "lastTimestamp", path: ".status.history[0].lastTimestamp" },
   },
+} as const;
+
+/**
+ * Status feedback read from a Gatekeeper constraint delivered as a policy template, from which
+ * the hub words its compliance as OCM's gatekeeper sync does. Gatekeeper's audit lists at most
+ * 20 violations by default (--constraint-violations-limit); that many are read, one String path
+ * per field, so that no raw-JSON feedback is needed (OCM's agents have it off by default).
+ */
+export const BosunGatekeeperFeedback = {
+  totalViolations: { name: "totalViolations", path: ".status.totalViolations" },
+  violationLimit: 20,
+  violationFields: ["enforcementAction", "message", "kind", "namespace", "name"] as const,
+  violation: (index: number, field: string) => ({
+    name: `violation-${index}-${field}`,
+    path: `.status.violations[${index}].${field}`,
+  }),
+} as const;
+
+/** OCM's compliance messages for a Gatekeeper constraint (framework-addon gatekeeper sync). */
+export const GatekeeperMessages = {
+  noViolations: "The constraint has no violations",
+  /** A ConstraintTemplate once applied (OCM's template sync reports it when it creates one). */
+  templateCreated: (name: string) => `ConstraintTemplate ${name} was created successfully`,
+  /** One violation: `<enforcementAction> - <message> (on <kind> <namespace/name or name>)`; joined with "; ". */
+  violation: (enforcementAction: string, message: string, kind: string, name: string) =>
+    `${enforcementAction} - ${message} (on ${kind} ${name})`,
+  separator: "; ",
 } as const;
 
 export const BosunPolicyWorkLabels = {

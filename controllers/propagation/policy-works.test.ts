@@ -181,6 +181,24 @@ describe("policyWorks: remediationAction override", () => {
     });
   }
 
+  it("a Gatekeeper constraint is read back by its audit: the count and each listed violation's fields", () => {
+    const result = ok(policyWorks(replica([constraint()], "inform"), []));
+    const [config] = result.works[0]!.spec.manifestConfigs ?? [];
+    assert.deepEqual(config?.resourceIdentifier, {
+      group: "constraints.gatekeeper.sh",
+      resource: "k8srequiredlabels",
+      name: "ns-owner",
+      namespace: "",
+    });
+    const paths = config?.feedbackRules?.[0]?.jsonPaths ?? [];
+    assert.deepEqual(paths[0], { name: "totalViolations", path: ".status.totalViolations" });
+    assert.deepEqual(paths[1], {
+      name: "violation-0-enforcementAction",
+      path: ".status.violations[0].enforcementAction",
+    });
+    assert.equal(paths.length, 1 + 20 * 5, "Gatekeeper's default audit lists at most 20 violations");
+  });
+
   it("a ConstraintTemplate is left alone, cluster-scoped and without feedback rules", () => {
     const template: Definition = {
       apiVersion: "templates.gatekeeper.sh/v1",

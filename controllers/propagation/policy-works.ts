@@ -5,6 +5,7 @@
 // as problems instead, with OCM's messages. The manifests are split into parts when they
 // exceed the size limit.
 import {
+  BosunGatekeeperFeedback,
   BosunPolicyRollout,
   BosunPolicyWork,
   BosunPolicyWorkLabels,
@@ -146,6 +147,25 @@ export function policyManifestConfig(
   };
 }
 
+/**
+ * The feedback rules a delivered Gatekeeper constraint is read by: whether the audit has run
+ * (`status.totalViolations` is set) and the fields of each violation it lists. A constraint is
+ * cluster-scoped, its resource the lowercased kind (as Gatekeeper names the CRDs it generates).
+ */
+export function gatekeeperManifestConfig(group: string, kind: string, name: string): ManifestConfigOption {
+  const { totalViolations, violationLimit, violationFields, violation } = BosunGatekeeperFeedback;
+  const paths: { name: string; path: string }[] = [
+    { name: totalViolations.name, path: totalViolations.path },
+  ];
+  for (let index = 0; index < violationLimit; index++)
+    for (const field of violationFields) paths.push(violation(index, field));
+  return {
+    resourceIdentifier: { group, resource: kind.toLowerCase(), name, namespace: "" },
+    feedbackRules: [{ type: "JSONPaths", jsonPaths: paths }],
+    feedbackScrapeType: "Poll",
+  };
+}
+
 type Delivery =
   | { ok: true; name: string; manifest: Manifest; config?: ManifestConfigOption }
   | { ok: false; name: string; message: string };
@@ -196,6 +216,8 @@ function prepareTemplate(replica: Policy, index: number, clusterNamespace: strin
   else if (gatekeeper) delete meta.namespace; // cluster-scoped
   manifest.metadata = meta;
   overrideRemediationAction(manifest, group, kind, replica.spec.remediationAction);
+  if (isConstraint(group))
+    return { ok: true, name, manifest, config: gatekeeperManifestConfig(group, kind, name) };
   if (!isPolicyKind(group, kind)) return { ok: true, name, manifest };
   const rollout = annotations[BosunPolicyRollout.revisionAnnotation] !== undefined;
   return {

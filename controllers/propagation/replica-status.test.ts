@@ -17,6 +17,8 @@ import {
   complianceEventName,
   complianceFromMessage,
   feedbackMessage,
+  gatekeeperAudit,
+  gatekeeperMessage,
   policyCompliance,
   replicaStatus,
   replicaStatusDiffers,
@@ -176,6 +178,7 @@ describe("templateFeedback", () => {
           {
             name: "a",
             kind: "ConfigurationPolicy",
+            group: "policy.open-cluster-management.io",
             applied: true,
             compliant: "Compliant",
             message: "Compliant; notification - ok",
@@ -187,11 +190,20 @@ describe("templateFeedback", () => {
           {
             name: "b",
             kind: "ConfigurationPolicy",
+            group: "policy.open-cluster-management.io",
             applied: false,
             applyMessage: "Failed to apply manifest: boom",
           },
         ],
-        ["ConfigurationPolicy/c", { name: "c", kind: "ConfigurationPolicy", applied: undefined }],
+        [
+          "ConfigurationPolicy/c",
+          {
+            name: "c",
+            kind: "ConfigurationPolicy",
+            group: "policy.open-cluster-management.io",
+            applied: undefined,
+          },
+        ],
       ],
     );
   });
@@ -259,6 +271,7 @@ describe("templateFeedback", () => {
     assert.deepEqual(result.get("ConfigurationPolicy/a"), {
       name: "a",
       kind: "ConfigurationPolicy",
+      group: "policy.open-cluster-management.io",
       applied: true,
     });
   });
@@ -283,6 +296,7 @@ describe("templateFeedback", () => {
     assert.deepEqual(result.get("ConfigurationPolicy/b"), {
       name: "b",
       kind: "ConfigurationPolicy",
+      group: "policy.open-cluster-management.io",
       applied: undefined,
     });
     assert.equal(result.get("ConfigurationPolicy/a")?.compliant, "Compliant");
@@ -974,4 +988,139 @@ describe("replicaStatusDiffers", () => {
     { name: "no status and some", a: undefined, b: base, want: true },
   ];
   for (const c of cases) it(c.name, () => assert.equal(replicaStatusDiffers(c.a, c.b), c.want));
+});
+
+describe("Gatekeeper constraints", () => {
+  const constraint: Manifest = {
+    apiVersion: "constraints.gatekeeper.sh/v1beta1",
+    kind: "K8sRequiredLabels",
+    metadata: { name: "ns-must-have-owner" },
+  };
+  const integer = (name: string, value: number): FeedbackValue => ({
+    name,
+    fieldValue: { type: "Integer", integer: value },
+  });
+  const violation = (index: number, fields: Record<string, string>) =>
+    strings(
+      Object.fromEntries(
+        Object.entries(fields).map(([field, value]) => [`violation-${index}-${field}`, value]),
+      ),
+    );
+
+  const cases: { name: string; values: FeedbackValue[]; message: string | undefined }[] = [
+    { name: "no audit posted yet: nothing to say", values: [], message: undefined },
+    {
+      name: "an audit without violations",
+      values: [integer("totalViolations", 0)],
+      message: "Compliant; The constraint has no violations",
+    },
+    {
+      name: "a namespaced and a cluster-scoped violation, in the audit's order",
+      values: [
+        integer("totalViolations", 2),
+        ...violation(0, {
+          enforcementAction: "warn",
+          message: 'you must provide labels: {"owner"}',
+          kind: "ConfigMap",
+          namespace: "shop",
+          name: "settings",
+        }),
+        ...violation(1, {
+          enforcementAction: "warn",
+          message: 'you must provide labels: {"owner"}',
+          kind: "Namespace",
+          name: "shop",
+        }),
+      ],
+      message:
+        'NonCompliant; warn - you must provide labels: {"owner"} (on ConfigMap shop/settings); ' +
+        'warn - you must provide labels: {"owner"} (on Namespace shop)',
+    },
+    {
+      // As OCM: the listed violations decide, not the count.
+      name: "violations counted but none listed",
+      values: [integer("totalViolations", 3)],
+      message: "Compliant; The constraint has no violations",
+    },
+  ];
+  for (const { name, values, message } of cases) {
+    it(`words the compliance as OCM's gatekeeper sync: ${name}`, () => {
+      const audit = gatekeeperAudit(values);
+      assert.equal(audit && gatekeeperMessage(audit), message);
+      const feedback = templateFeedback([
+        work("policy.default.p", [constraint], [{ of: constraint, applied: true, values }]),
+      ]).get("K8sRequiredLabels/ns-must-have-owner");
+      assert.deepEqual(feedback?.audit, audit);
+    });
+  }
+
+  it("records the constraint's compliance in the replica's history", () => {
+    const audit = gatekeeperAudit([
+      integer("totalViolations", 1),
+      ...violation(0, { enforcementAction: "deny", message: "no", kind: "Pod", namespace: "a", name: "b" }),
+    ])!;
+    const feedback = new Map<string, TemplateFeedback>([
+      [
+        "K8sRequiredLabels/ns-must-have-owner",
+        { name: "ns-must-have-owner", kind: "K8sRequiredLabels", applied: true, audit },
+      ],
+    ]);
+    const templates = [{ objectDefinition: { ...constraint, spec: {} } }] as unknown as PolicyTemplate[];
+    const root = replica([]);
+    const withConstraint = { ...root, spec: { ...root.spec, "policy-templates": templates } };
+    const result = replicaStatus(withConstraint, feedback, [], NOW);
+    assert.equal(result.status.compliant, "NonCompliant");
+    assert.equal(result.status.details?.[0]?.history?.[0]?.message, "NonCompliant; deny - no (on Pod a/b)");
+  });
+});
+
+describe("Gatekeeper templates the cluster applied or could not", () => {
+  const cases: { name: string; feedback: Partial<TemplateFeedback>; message: string }[] = [
+    {
+      name: "a ConstraintTemplate applied",
+      feedback: { kind: "ConstraintTemplate", group: "templates.gatekeeper.sh", applied: true },
+      message: "Compliant; ConstraintTemplate t was created successfully",
+    },
+    {
+      name: "a ConstraintTemplate on a cluster without Gatekeeper",
+      feedback: {
+        kind: "ConstraintTemplate",
+        group: "templates.gatekeeper.sh",
+        applied: false,
+        applyMessage:
+          'Failed to apply manifest: the server doesn\'t have a resource type "constrainttemplates"',
+      },
+      message:
+        'NonCompliant; template-error; Mapping not found, check if Gatekeeper is installed: the server doesn\'t have a resource type "constrainttemplates"',
+    },
+    {
+      name: "a constraint whose ConstraintTemplate is not there",
+      feedback: {
+        kind: "K8sRequiredLabels",
+        group: "constraints.gatekeeper.sh",
+        applied: false,
+        applyMessage: 'Failed to apply manifest: no matches for kind "K8sRequiredLabels"',
+      },
+      message:
+        'NonCompliant; template-error; Mapping not found, check if the required ConstraintTemplate has been deployed: no matches for kind "K8sRequiredLabels"',
+    },
+  ];
+  for (const { name, feedback, message } of cases) {
+    it(name, () => {
+      const kind = feedback.kind!;
+      const definition = { apiVersion: `${feedback.group}/v1`, kind, metadata: { name: "t" }, spec: {} };
+      const root = replica([]);
+      const withTemplate = {
+        ...root,
+        spec: { ...root.spec, "policy-templates": [{ objectDefinition: definition }] },
+      } as unknown as typeof root;
+      const result = replicaStatus(
+        withTemplate,
+        new Map([[`${kind}/t`, { name: "t", applied: undefined, ...feedback } as TemplateFeedback]]),
+        [],
+        NOW,
+      );
+      assert.equal(result.status.details?.[0]?.history?.[0]?.message, message);
+    });
+  }
 });

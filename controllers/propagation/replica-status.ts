@@ -13,7 +13,10 @@ import {
   ManifestWorkMessages,
   PolicyTemplateSyncMessages,
   PolicyTemplates,
+  BosunGatekeeperFeedback,
   BosunPolicyWork,
+  ForeignKinds,
+  GatekeeperMessages,
 } from "../../api/constants.ts";
 import type {
   ComplianceHistory,
@@ -33,6 +36,8 @@ import { unnamedTemplate, type TemplateProblem } from "./policy-works.ts";
 export interface TemplateFeedback {
   name: string;
   kind: string;
+  /** The template's API group; absent where the caller did not say (policy kinds). */
+  group?: string;
   /** The manifest's Applied condition for the work's generation; undefined when not known yet. */
   applied: boolean | undefined;
   /** The Applied=False message. */
@@ -41,6 +46,22 @@ export interface TemplateFeedback {
   compliant?: string;
   message?: string;
   lastTimestamp?: string;
+  /** A Gatekeeper constraint's audit, once Gatekeeper has posted one. */
+  audit?: GatekeeperAudit;
+}
+
+export interface GatekeeperViolation {
+  enforcementAction?: string;
+  message?: string;
+  kind?: string;
+  namespace?: string;
+  name?: string;
+}
+
+export interface GatekeeperAudit {
+  totalViolations: number;
+  /** The violations the audit listed (at most BosunGatekeeperFeedback.violationLimit are read). */
+  violations: GatekeeperViolation[];
 }
 
 function stringValue(values: readonly FeedbackValue[] | undefined, name: string): string | undefined {
@@ -48,8 +69,53 @@ function stringValue(values: readonly FeedbackValue[] | undefined, name: string)
   return value?.type === "String" && typeof value.string === "string" ? value.string : undefined;
 }
 
+function integerValue(values: readonly FeedbackValue[] | undefined, name: string): number | undefined {
+  const value = values?.find((entry) => entry.name === name)?.fieldValue;
+  return value?.type === "Integer" && typeof value.integer === "number" ? value.integer : undefined;
+}
+
+/** The audit a constraint's feedback carries; undefined until `status.totalViolations` is set. */
+export function gatekeeperAudit(values: readonly FeedbackValue[] | undefined): GatekeeperAudit | undefined {
+  const { totalViolations, violationLimit, violationFields, violation } = BosunGatekeeperFeedback;
+  const total = integerValue(values, totalViolations.name);
+  if (total === undefined) return undefined;
+  const violations: GatekeeperViolation[] = [];
+  for (let index = 0; index < violationLimit; index++) {
+    const entry: GatekeeperViolation = {};
+    for (const field of violationFields) {
+      const value = stringValue(values, violation(index, field).name);
+      if (value !== undefined) entry[field] = value;
+    }
+    if (Object.keys(entry).length === 0) break;
+    violations.push(entry);
+  }
+  return { totalViolations: total, violations };
+}
+
+/**
+ * A constraint's compliance message as OCM's gatekeeper sync words it: Compliant when the audit
+ * lists no violation, else NonCompliant with each violation, `<action> - <message> (on <kind>
+ * <namespace/name>)`, joined by "; ".
+ */
+export function gatekeeperMessage(audit: GatekeeperAudit): string {
+  if (audit.violations.length === 0)
+    return `${ComplianceStates.compliant}; ${GatekeeperMessages.noViolations}`;
+  const listed = audit.violations.map((violation) =>
+    GatekeeperMessages.violation(
+      violation.enforcementAction ?? "",
+      violation.message ?? "",
+      violation.kind ?? "",
+      violation.namespace !== undefined
+        ? `${violation.namespace}/${violation.name ?? ""}`
+        : (violation.name ?? ""),
+    ),
+  );
+  return `${ComplianceStates.nonCompliant}; ${listed.join(GatekeeperMessages.separator)}`;
+}
+
 function hasStatus(feedback: TemplateFeedback): boolean {
   return (
+    feedback.audit !== undefined ||
     feedback.applied !== undefined ||
     feedback.compliant !== undefined ||
     feedback.message !== undefined ||
@@ -77,7 +143,7 @@ export function templateFeedback(works: readonly ManifestWork[]): Map<string, Te
     for (const manifest of work.spec?.workload?.manifests ?? []) {
       const id = manifestIdentity(manifest);
       const identity = JSON.stringify([id.group, id.kind, id.namespace, id.name]);
-      carried.set(identity, { name: id.name, kind: id.kind, applied: undefined });
+      carried.set(identity, { name: id.name, kind: id.kind, group: id.group, applied: undefined });
     }
     for (const entry of work.status?.resourceStatus?.manifests ?? []) {
       const meta = entry.resourceMeta;
@@ -107,6 +173,10 @@ export function templateFeedback(works: readonly ManifestWork[]): Map<string, Te
       };
       for (const [key, value] of Object.entries(fields)) {
         if (value !== undefined) feedback[key as keyof typeof fields] = value;
+      }
+      if (meta.group === ForeignKinds.GatekeeperConstraintsGroup) {
+        const audit = gatekeeperAudit(values);
+        if (audit) feedback.audit = audit;
       }
     }
     for (const feedback of carried.values()) {
@@ -151,17 +221,28 @@ export function feedbackMessage(
 
 /**
  * The template error of a manifest the agent could not apply: OCM's mapping error when the
- * kind is not served on the cluster, else its create error, with the agent's reason.
+ * kind is not served on the cluster (worded for Gatekeeper's kinds as OCM words them), else its
+ * create error, with the agent's reason.
  */
-export function applyErrorMessage(applyMessage: string): string {
+export function applyErrorMessage(
+  applyMessage: string,
+  template: { group?: string; kind?: string } = {},
+): string {
   let error = applyMessage;
   if (error.startsWith(ManifestWorkMessages.appliedManifestFailed)) {
     error = error.slice(ManifestWorkMessages.appliedManifestFailed.length);
   }
   const unknownKind =
     /the server doesn't have a resource type|no matches for kind|could not find the requested resource/i;
+  const mapping =
+    template.group === ForeignKinds.GatekeeperConstraintsGroup
+      ? PolicyTemplateSyncMessages.constraintMappingNotFound
+      : template.group === ForeignKinds.ConstraintTemplate.group &&
+          template.kind === ForeignKinds.ConstraintTemplate.kind
+        ? PolicyTemplateSyncMessages.gatekeeperMappingNotFound
+        : PolicyTemplateSyncMessages.mappingNotFound;
   const reason = unknownKind.test(error)
-    ? PolicyTemplateSyncMessages.mappingNotFound + error
+    ? mapping + error
     : ConfigurationPolicyMessages.failedToCreateTemplate + error;
   return ConfigurationPolicyMessages.templateErrorPrefix + reason;
 }
@@ -211,8 +292,22 @@ function candidateOf(
   if (feedback.applied === false) {
     return {
       compliant: ComplianceStates.nonCompliant,
-      message: `${ComplianceStates.nonCompliant}; ${applyErrorMessage(feedback.applyMessage ?? "")}`,
+      message: `${ComplianceStates.nonCompliant}; ${applyErrorMessage(feedback.applyMessage ?? "", feedback)}`,
     };
+  }
+  if (
+    feedback.applied === true &&
+    feedback.group === ForeignKinds.ConstraintTemplate.group &&
+    feedback.kind === ForeignKinds.ConstraintTemplate.kind
+  ) {
+    return {
+      compliant: ComplianceStates.compliant,
+      message: `${ComplianceStates.compliant}; ${GatekeeperMessages.templateCreated(feedback.name)}`,
+    };
+  }
+  if (feedback.audit) {
+    const message = gatekeeperMessage(feedback.audit);
+    return { compliant: complianceFromMessage(message), message };
   }
   const message = feedbackMessage(feedback.compliant, feedback.message);
   if (message === undefined) return undefined;

@@ -596,6 +596,125 @@ describe("registration end to end", () => {
         },
         { timeoutMs: 60_000, what: "the deleted ConfigMap remediated and reported" },
       );
+
+      // A Gatekeeper constraint as a policy template: delivered cluster-scoped with the inform
+      // action turned into enforcementAction warn, and its audit read back in OCM's words.
+      // No Gatekeeper runs here: east gets the CRD Gatekeeper would generate from the
+      // ConstraintTemplate, and the test posts the audit results as Gatekeeper's audit does.
+      await managed.east!.create({
+        apiVersion: "apiextensions.k8s.io/v1",
+        kind: "CustomResourceDefinition",
+        metadata: { name: "k8srequiredlabels.constraints.gatekeeper.sh" },
+        spec: {
+          group: "constraints.gatekeeper.sh",
+          scope: "Cluster",
+          names: { kind: "K8sRequiredLabels", plural: "k8srequiredlabels", singular: "k8srequiredlabels" },
+          versions: [
+            {
+              name: "v1beta1",
+              served: true,
+              storage: true,
+              subresources: { status: {} },
+              schema: { openAPIV3Schema: { type: "object", "x-kubernetes-preserve-unknown-fields": true } },
+            },
+          ],
+        },
+      });
+      await hub.create({
+        apiVersion: `${policyApi}/v1`,
+        kind: "Policy",
+        metadata: { name: "owner-label", namespace: "default" },
+        spec: {
+          remediationAction: "inform",
+          disabled: false,
+          "policy-templates": [
+            {
+              objectDefinition: {
+                apiVersion: "constraints.gatekeeper.sh/v1beta1",
+                kind: "K8sRequiredLabels",
+                metadata: { name: "ns-must-have-owner" },
+                spec: {
+                  match: { kinds: [{ apiGroups: [""], kinds: ["Namespace"] }] },
+                  parameters: { labels: ["owner"] },
+                },
+              },
+            },
+          ],
+        },
+      });
+      await hub.create({
+        apiVersion: `${policyApi}/v1`,
+        kind: "PlacementBinding",
+        metadata: { name: "owner-label", namespace: "default" },
+        placementRef: { apiGroup: "cluster.open-cluster-management.io", kind: "Placement", name: "us-east" },
+        subjects: [{ apiGroup: policyApi, kind: "Policy", name: "owner-label" }],
+      });
+      const constraintRef = {
+        apiVersion: "constraints.gatekeeper.sh/v1beta1",
+        kind: "K8sRequiredLabels",
+        name: "ns-must-have-owner",
+      };
+      const delivered = await eventually(
+        async () => {
+          const found = await managed.east!.get<Unstructured & { spec?: { enforcementAction?: string } }>(
+            constraintRef,
+          );
+          assert.equal(found.spec?.enforcementAction, "warn");
+          return found;
+        },
+        { timeoutMs: 60_000, what: "the constraint on east" },
+      );
+      const ownerMessage = 'you must provide labels: {"owner"}';
+      await managed.east!.patch(
+        constraintRef,
+        "merge",
+        {
+          metadata: { resourceVersion: delivered.metadata.resourceVersion },
+          status: {
+            auditTimestamp: "2026-01-01T00:00:00Z",
+            totalViolations: 1,
+            violations: [
+              {
+                enforcementAction: "warn",
+                kind: "Namespace",
+                name: "governed",
+                message: ownerMessage,
+                version: "v1",
+              },
+            ],
+          },
+        },
+        { subresource: "status" },
+      );
+      const newestMessage = async () => {
+        const replica = await hub.get<Root>({
+          ...rootRef("owner-label"),
+          namespace: "east",
+          name: "default.owner-label",
+        });
+        return (replica.status as { details?: { history?: { message?: string }[] }[] } | undefined)
+          ?.details?.[0]?.history?.[0]?.message;
+      };
+      await eventually(
+        async () => {
+          assert.deepEqual(await perCluster("owner-label"), { east: "NonCompliant" });
+          assert.equal(await newestMessage(), `NonCompliant; warn - ${ownerMessage} (on Namespace governed)`);
+        },
+        { timeoutMs: 90_000, what: "the constraint's violation on the root" },
+      );
+      await managed.east!.patch(
+        constraintRef,
+        "merge",
+        { status: { totalViolations: 0, violations: [] } },
+        { subresource: "status" },
+      );
+      await eventually(
+        async () => {
+          assert.deepEqual(await perCluster("owner-label"), { east: "Compliant" });
+          assert.equal(await newestMessage(), "Compliant; The constraint has no violations");
+        },
+        { timeoutMs: 90_000, what: "the constraint's clean audit on the root" },
+      );
     } finally {
       await replicas.stop();
       await propagator.stop();
