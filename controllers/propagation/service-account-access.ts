@@ -113,8 +113,20 @@ export class ServiceAccountAccess {
   #drop(key: string, access: Access, root: string): void {
     if (!access.roots.delete(root) || access.roots.size > 0) return;
     this.#accounts.delete(key);
-    void this.#close(access);
+    void this.#closeLogged(key, access);
     this.#options.logger.debug({ serviceAccount: key }, "no policy reads as this service account any more");
+  }
+
+  /** Closes an access nobody waits for; a failure to stop its informers is only logged. */
+  async #closeLogged(key: string, access: Access): Promise<void> {
+    try {
+      await this.#close(access);
+    } catch (error) {
+      this.#options.logger.warn(
+        { err: error, serviceAccount: key },
+        "stopping a service account's informers failed",
+      );
+    }
   }
 
   async #close(access: Access): Promise<void> {
@@ -182,7 +194,7 @@ export class ServiceAccountAccess {
     // when the account is gone (no retry here, as OCM: the next resolution sets it up anew).
     this.#accounts.delete(key);
     const roots = new Set(old.roots);
-    await this.#close(old);
+    await this.#closeLogged(key, old);
     this.#options.logger.info({ serviceAccount: key }, "renewing the hub-template service account's token");
     this.#options.onRenewed(roots);
   }
