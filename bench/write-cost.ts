@@ -168,14 +168,14 @@ try {
       // The informer has every write before the next variant reads its objects.
       for (;;) {
         const all = works.list();
-        const rv = (work: ManifestWork) => work.status?.conditions?.[0]?.message ?? "";
+        const reportedMessage = (work: ManifestWork) => work.status?.conditions?.[0]?.message ?? "";
         const done = variant.name.startsWith("spec")
           ? all.every(
               (work) =>
                 (work.spec?.workload?.manifests?.[0] as { data?: { version?: string } })?.data?.version ===
                 String(version),
             )
-          : all.every((work) => rv(work).endsWith(` ${version}`));
+          : all.every((work) => reportedMessage(work).endsWith(` ${version}`));
         if (done) break;
         await new Promise((resolve) => setTimeout(resolve, 20));
       }
