@@ -61,24 +61,13 @@ describe("--dry-run on a real control plane", () => {
         for (const { metadata } of namespaces) {
           if (metadata.deletionTimestamp) continue;
           const namespace = metadata.name;
-          assert.ok(
-            await admin.getOrUndefined({
-              apiVersion: "v1",
-              kind: "ServiceAccount",
-              namespace,
-              name: "default",
-            }),
-            `ServiceAccount ${namespace}/default`,
-          );
-          assert.ok(
-            await admin.getOrUndefined({
-              apiVersion: "v1",
-              kind: "ConfigMap",
-              namespace,
-              name: "kube-root-ca.crt",
-            }),
-            `ConfigMap ${namespace}/kube-root-ca.crt`,
-          );
+          for (const [kind, name] of [
+            ["ServiceAccount", "default"],
+            ["ConfigMap", "kube-root-ca.crt"],
+          ] as const) {
+            const found = await admin.getOrUndefined({ apiVersion: "v1", kind, namespace, name });
+            assert.ok(found, `${kind} ${namespace}/${name}`);
+          }
         }
         // The bootstrap signer signs kube-public/cluster-info with every signing token.
         const clusterInfo = await admin.getOrUndefined<Unstructured & { data?: Record<string, string> }>({
