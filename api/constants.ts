@@ -1040,6 +1040,46 @@ export const BosunPolicyWorkLabels = {
   replica: "policy.bosun.dev/replica",
 } as const;
 
+/**
+ * How `bosun compliance POLICY --cluster C` reads the related objects of a replica's delivered
+ * policy templates: a short-lived ManifestWork in the cluster's namespace whose manifests only
+ * name the templates and are only read (updateStrategy ReadOnly: nothing is applied, owned or
+ * deleted), with one String feedback path per field of each of the first `limit` related
+ * objects, so that neither raw-JSON feedback nor a connection to the cluster is needed.
+ */
+export const BosunRelatedObjects = {
+  namePrefix: "bosun-related-objects-",
+  /** On the work: the replica whose templates it reads, so that a stale one can be found. */
+  replicaLabel: "policy.bosun.dev/related-objects-of",
+  limit: 20,
+  /** A work left by a reader that was killed is removed by a later reader after this long. */
+  staleAfterSeconds: 600,
+  fields: {
+    compliant: ".compliant",
+    reason: ".reason",
+    apiVersion: ".object.apiVersion",
+    kind: ".object.kind",
+    name: ".object.metadata.name",
+    namespace: ".object.metadata.namespace",
+    diff: ".properties.diff",
+  },
+  /** Whether there are more related objects than `limit`. */
+  more: { name: "related-more", path: ".status.relatedObjects[20].object.kind" },
+} as const;
+
+export type RelatedObjectField = keyof typeof BosunRelatedObjects.fields;
+
+/** The feedback path of one field of the related object at `index`. */
+export function bosunRelatedObjectPath(
+  index: number,
+  field: RelatedObjectField,
+): { name: string; path: string } {
+  return {
+    name: `related-${index}-${field}`,
+    path: `.status.relatedObjects[${index}]${BosunRelatedObjects.fields[field]}`,
+  };
+}
+
 /** The (first) ManifestWork of a replicated Policy. */
 export function bosunPolicyWorkName(replicaName: string): string {
   return `${BosunPolicyWork.namePrefix}${replicaName}`;

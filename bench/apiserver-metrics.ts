@@ -1,6 +1,11 @@
 // What the API server says it served, from its own /metrics: requests by verb and resource (with
 // the time spent on them) and watch events sent by kind (with their bytes). Benchmarks read it
 // before and after a phase to see what the phase cost the API server, every client included.
+import { createWriteStream } from "node:fs";
+import type { IncomingMessage } from "node:http";
+import { Agent, get as httpsGet } from "node:https";
+import { pipeline } from "node:stream/promises";
+import type { ControlPlane } from "../local/controlplane.ts";
 import type { KubeClient } from "../runtime/kube/client.ts";
 
 export interface ServedTotals {
@@ -77,4 +82,20 @@ export function servedBetween(before: ServedTotals, after: ServedTotals) {
     ([, a], [, b]) => b.bytes - a.bytes,
   );
   return { requests: Object.fromEntries(requests), watchEvents: Object.fromEntries(watchEvents) };
+}
+
+/** Fetches a CPU profile of the plane's kube-apiserver over the next `seconds` into `file`. */
+export async function profileApiServer(plane: ControlPlane, file: string, seconds: number): Promise<void> {
+  const agent = new Agent({ ca: plane.caPem });
+  const response = await new Promise<IncomingMessage>((resolve, reject) =>
+    httpsGet(
+      `${plane.server}/debug/pprof/profile?seconds=${seconds}`,
+      { agent, headers: { authorization: `Bearer ${plane.adminToken}` } },
+      resolve,
+    ).on("error", reject),
+  );
+  if (response.statusCode !== 200)
+    throw new Error(`kube-apiserver's profile endpoint answered ${response.statusCode}`);
+  await pipeline(response, createWriteStream(file));
+  console.error(`  kube-apiserver CPU profile: ${file}`);
 }

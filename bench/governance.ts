@@ -7,6 +7,7 @@
 // created (inform: every cluster NonCompliant), then its remediationAction becomes enforce
 // (every cluster Compliant).
 //   npx node bench/governance.ts [--clusters 100,1000] [--agent-writes 32] [--replica-workers N]
+//                                [--apiserver-profile FILE]
 import { readFileSync } from "node:fs";
 import { cpus, loadavg, totalmem } from "node:os";
 import { setTimeout as sleep } from "node:timers/promises";
@@ -36,7 +37,7 @@ import { installCrds } from "../runtime/crds.ts";
 import { InformerFactory } from "../runtime/informer-factory.ts";
 import { KubeClient, type KubeApi } from "../runtime/kube/client.ts";
 import { createBoundClusterSet } from "../test/support/placement-fixtures.ts";
-import { readServedTotals, servedBetween } from "./apiserver-metrics.ts";
+import { profileApiServer, readServedTotals, servedBetween } from "./apiserver-metrics.ts";
 import { SimulatedAgents } from "./agents.ts";
 
 const { values: args } = parseArgs({
@@ -45,6 +46,8 @@ const { values: args } = parseArgs({
     "agent-writes": { type: "string", default: "32" },
     /** Reconcile workers of the replica controller; its default when absent. */
     "replica-workers": { type: "string" },
+    /** Writes a Go CPU profile of kube-apiserver over the change phase's first 15 s (`go tool pprof`). */
+    "apiserver-profile": { type: "string" },
   },
 });
 const sizes = args.clusters.split(",").map(Number);
@@ -288,6 +291,7 @@ for (const clusters of sizes) {
   const plane = await ControlPlane.start({
     name: `bench-governance-${clusters}`,
     binaries: await ensureKubeBinaries(),
+    apiserverArgs: args["apiserver-profile"] ? ["--profiling=true"] : [],
   });
   const pids = plane.record().pids;
   try {
@@ -494,6 +498,12 @@ for (const clusters of sizes) {
         "remediationAction inform → enforce",
         { action: "enforce", compliant: "Compliant" },
         async () => {
+          const file = args["apiserver-profile"];
+          // Not awaited: the profile runs alongside the phase.
+          if (file)
+            void profileApiServer(plane, `${file}.${clusters}`, 15).catch((error: unknown) =>
+              console.error(error),
+            );
           await client.patch(policyRef, "merge", { spec: { remediationAction: "enforce" } });
         },
       );

@@ -6,11 +6,7 @@
 // Available for the work's generation, once per generation.
 //   npx node bench/work.ts [--clusters 100,1000] [--manifests 20] [--agent-writes 32]
 //                          [--apiserver-profile FILE]
-import { createWriteStream } from "node:fs";
-import type { IncomingMessage } from "node:http";
-import { Agent, get as httpsGet } from "node:https";
 import { cpus, totalmem } from "node:os";
-import { pipeline } from "node:stream/promises";
 import { setTimeout as sleep } from "node:timers/promises";
 import { parseArgs } from "node:util";
 import { pino } from "pino";
@@ -29,6 +25,7 @@ import { installCrds } from "../runtime/crds.ts";
 import { InformerFactory } from "../runtime/informer-factory.ts";
 import { KubeClient } from "../runtime/kube/client.ts";
 import { createBoundClusterSet } from "../test/support/placement-fixtures.ts";
+import { profileApiServer } from "./apiserver-metrics.ts";
 import { SimulatedAgents } from "./agents.ts";
 
 const { values: args } = parseArgs({
@@ -99,22 +96,6 @@ async function waitFor(check: () => boolean, what: string): Promise<number> {
     await sleep(20);
   }
   return (performance.now() - started) / 1000;
-}
-
-/** Fetches a CPU profile of the plane's kube-apiserver over the next `seconds` into `file`. */
-async function profileApiServer(plane: ControlPlane, file: string, seconds: number): Promise<void> {
-  const agent = new Agent({ ca: plane.caPem });
-  const response = await new Promise<IncomingMessage>((resolve, reject) =>
-    httpsGet(
-      `${plane.server}/debug/pprof/profile?seconds=${seconds}`,
-      { agent, headers: { authorization: `Bearer ${plane.adminToken}` } },
-      resolve,
-    ).on("error", reject),
-  );
-  if (response.statusCode !== 200)
-    throw new Error(`kube-apiserver's profile endpoint answered ${response.statusCode}`);
-  await pipeline(response, createWriteStream(file));
-  console.error(`  kube-apiserver CPU profile of the change phase: ${file}`);
 }
 
 const results: Record<string, number>[] = [];

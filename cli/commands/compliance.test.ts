@@ -373,6 +373,98 @@ describe("explainCell", () => {
     it(name, () => assert.equal(explainCell(cellOf(policy, cluster, copy), { color: false }), expected));
   }
 
+  it("shows each template's related objects as the cluster reported them, diffs indented", () => {
+    const withTwo = replica("default", "policy-pod", "cluster2", "NonCompliant", [
+      template("pod-example", "NonCompliant", [
+        "2026-12-06T20:00:00Z",
+        "NonCompliant; violation - pods [nginx] found but not as specified in namespace default",
+      ]),
+      template("labels", "Compliant", [
+        "2026-12-06T20:00:00Z",
+        "Compliant; notification - namespaces [a] found as specified",
+      ]),
+      template("gone", "Compliant", ["2026-12-06T20:00:00Z", "Compliant; x"]),
+      template("broken", "Compliant", ["2026-12-06T20:00:00Z", "Compliant; y"]),
+    ]);
+    const cell = cellOf(podRoot, "cluster2", withTwo, {
+      state: "read",
+      templates: [
+        {
+          template: "pod-example",
+          state: "read",
+          more: true,
+          objects: [
+            {
+              compliant: "NonCompliant",
+              kind: "Pod",
+              name: "nginx",
+              namespace: "default",
+              reason: "Resource found but does not match",
+              diff: "--- default/nginx : existing\n+++ default/nginx : updated\n@@ -1 +1 @@\n-image: a\n+image: b\n",
+            },
+            {
+              compliant: "Compliant",
+              kind: "Namespace",
+              name: "default",
+              reason: "Resource found as expected",
+            },
+          ],
+        },
+        { template: "labels", state: "read", more: false, objects: [] },
+        { template: "gone", state: "missing" },
+        { template: "broken", state: "error", message: "Fetching resource failed: forbidden" },
+      ],
+    });
+    assert.deepEqual(explainCell(cell, { color: false }).split("\n"), [
+      "Policy default/policy-pod on cluster cluster2: NonCompliant",
+      "",
+      "Template pod-example: NonCompliant",
+      "  2026-12-06T20:00:00Z   NonCompliant; violation - pods [nginx] found but not as specified in namespace default",
+      "  related objects:",
+      "    NonCompliant  Pod default/nginx  Resource found but does not match",
+      "        --- default/nginx : existing",
+      "        +++ default/nginx : updated",
+      "        @@ -1 +1 @@",
+      "        -image: a",
+      "        +image: b",
+      "    Compliant     Namespace default  Resource found as expected",
+      "    … and more: only the first 20 are read",
+      "",
+      "Template labels: Compliant",
+      "  2026-12-06T20:00:00Z   Compliant; notification - namespaces [a] found as specified",
+      "  related objects: none",
+      "",
+      "Template gone: Compliant",
+      "  2026-12-06T20:00:00Z   Compliant; x",
+      "  related objects: the cluster has no such policy (not delivered yet, or removed)",
+      "",
+      "Template broken: Compliant",
+      "  2026-12-06T20:00:00Z   Compliant; y",
+      "  related objects: not read: Fetching resource failed: forbidden",
+    ]);
+    const json = JSON.parse(JSON.stringify(cell)) as { templates: { relatedObjects?: unknown }[] };
+    assert.equal((json.templates[0]?.relatedObjects as { objects: unknown[] }).objects.length, 2);
+  });
+
+  it("says why the related objects were not read, and what was left behind", () => {
+    const cell = cellOf(podRoot, "cluster2", podReplica, {
+      state: "not-read",
+      reason: "cluster cluster2 did not answer within 15 s (is its agent running and connected?)",
+      templates: [],
+      leftBehind:
+        "ManifestWork cluster2/bosun-related-objects-1 could not be deleted (forbidden); a later read removes it",
+    });
+    const lines = explainCell(cell, { color: false }).split("\n");
+    assert.equal(
+      lines.at(-1),
+      "Related objects not read: cluster cluster2 did not answer within 15 s (is its agent running and connected?); ManifestWork cluster2/bosun-related-objects-1 could not be deleted (forbidden); a later read removes it",
+    );
+    assert.equal(
+      cellOf(podRoot, "cluster2", podReplica, { state: "read", templates: [] }).relatedObjectsNotRead,
+      undefined,
+    );
+  });
+
   it("colours states only when asked", () => {
     const cell = cellOf(podRoot, "cluster2", podReplica);
     assert.ok(!explainCell(cell, { color: false }).includes(escape));

@@ -1,17 +1,23 @@
 // `bosun compliance`: the fleet's compliance as the hub sees it. Root Policies become rows,
 // the clusters they are placed on become columns; `POLICY --cluster C` explains one cell from
-// the replicated Policy in that cluster's namespace.
+// the replicated Policy in that cluster's namespace and the related objects (with their diffs)
+// that the cluster's agent reports through a short-lived read-only ManifestWork.
 import type { Command } from "commander";
 import type { Logger } from "pino";
 import { stringify } from "yaml";
-import { ComplianceStates, PolicyLabels, Resources } from "../../api/constants.ts";
+import { BosunRelatedObjects, ComplianceStates, PolicyLabels, Resources } from "../../api/constants.ts";
 import type { ComplianceHistory, ComplianceState, Policy } from "../../api/types/policy.ts";
+import type {
+  RelatedObjectView,
+  TemplateRelatedObjects,
+} from "../../controllers/propagation/related-objects.ts";
 import { Informer } from "../../runtime/informer.ts";
 import type { KubeApi } from "../../runtime/kube/client.ts";
 import { createLogger } from "../../runtime/logger.ts";
 import { addKubeFlags, withKubeClient, type KubeFlags } from "../kube.ts";
 import { outputFormatProblem, outputOption } from "../output.ts";
 import { formatTable } from "./get-tables.ts";
+import { readRelatedObjects, type RelatedObjectsReading } from "./related-objects.ts";
 
 export const outputFormats = ["table", "wide", "json", "yaml"] as const;
 export type OutputFormat = (typeof outputFormats)[number];
@@ -49,6 +55,8 @@ export interface TemplateExplanation {
   compliant?: ComplianceState;
   /** Newest first. */
   history: { lastTimestamp?: string; message?: string }[];
+  /** As the cluster reported them, when they were read. */
+  relatedObjects?: TemplateRelatedObjects;
 }
 
 /** What the hub knows about one policy on one cluster. */
@@ -61,6 +69,8 @@ export interface CellExplanation {
   placedOn: string[];
   compliant?: ComplianceState;
   templates: TemplateExplanation[];
+  /** Why the related objects were not (all) read; absent when they were or were not asked for. */
+  relatedObjectsNotRead?: string;
 }
 
 /** The named root Policy does not exist on the hub. */
@@ -271,7 +281,12 @@ export function complianceTable(report: ComplianceReport, options: TableOptions)
 // One cell ------------------------------------------------------------------------------------
 
 /** What `root` and its replica on `cluster` (if any) say about that cell. */
-export function cellOf(root: Policy, cluster: string, replica: Policy | undefined): CellExplanation {
+export function cellOf(
+  root: Policy,
+  cluster: string,
+  replica: Policy | undefined,
+  related?: RelatedObjectsReading,
+): CellExplanation {
   const placedOn = (root.status?.status ?? [])
     .map((entry) => entry.clustername ?? "")
     .filter((name) => name !== "")
@@ -282,15 +297,68 @@ export function cellOf(root: Policy, cluster: string, replica: Policy | undefine
     placed: replica !== undefined,
     placedOn,
     ...(replica?.status?.compliant ? { compliant: replica.status.compliant } : {}),
-    templates: (replica?.status?.details ?? []).map((detail) => ({
-      name: detail.templateMeta?.name ?? "",
-      ...(detail.compliant ? { compliant: detail.compliant } : {}),
-      history: newestFirst(detail.history).map((entry) => ({
-        ...(entry.lastTimestamp !== undefined ? { lastTimestamp: entry.lastTimestamp } : {}),
-        ...(entry.message !== undefined ? { message: entry.message } : {}),
-      })),
-    })),
+    templates: (replica?.status?.details ?? []).map((detail) => {
+      const name = detail.templateMeta?.name ?? "";
+      const objects = related?.templates.find((entry) => entry.template === name);
+      return {
+        name,
+        ...(detail.compliant ? { compliant: detail.compliant } : {}),
+        history: newestFirst(detail.history).map((entry) => ({
+          ...(entry.lastTimestamp !== undefined ? { lastTimestamp: entry.lastTimestamp } : {}),
+          ...(entry.message !== undefined ? { message: entry.message } : {}),
+        })),
+        ...(objects ? { relatedObjects: objects } : {}),
+      };
+    }),
+    ...(related && (related.state === "not-read" || related.leftBehind)
+      ? {
+          relatedObjectsNotRead: [
+            related.state === "not-read" ? related.reason : "",
+            related.leftBehind ?? "",
+          ]
+            .filter((text) => text !== "")
+            .join("; "),
+        }
+      : {}),
   };
+}
+
+function objectName(object: RelatedObjectView): string {
+  const name = object.namespace ? `${object.namespace}/${object.name ?? ""}` : (object.name ?? "");
+  return [object.kind, name].filter((part) => part).join(" ");
+}
+
+/** A template's related objects, indented under it: state, object and reason, then the diff. */
+function relatedObjectLines(related: TemplateRelatedObjects, color: boolean): string[] {
+  switch (related.state) {
+    case "missing":
+      return ["  related objects: the cluster has no such policy (not delivered yet, or removed)"];
+    case "error":
+      return [`  related objects: not read: ${oneLine(related.message)}`];
+    case "waiting":
+      return ["  related objects: the cluster has not answered for this template"];
+    case "read":
+      break;
+  }
+  if (related.objects.length === 0) return ["  related objects: none"];
+  const rows = related.objects.map((object) => ({
+    state: object.compliant ?? "",
+    name: objectName(object),
+    reason: object.reason ?? "",
+    diff: object.diff,
+  }));
+  const stateWidth = Math.max(...rows.map((row) => row.state.length));
+  const nameWidth = Math.max(...rows.map((row) => row.name.length));
+  const lines = ["  related objects:"];
+  for (const row of rows) {
+    // Padded before painting: the colour codes take no room on the terminal.
+    const state = paint(row.state, color) + " ".repeat(stateWidth - row.state.length);
+    lines.push(`    ${state}  ${row.name.padEnd(nameWidth)}  ${row.reason}`.trimEnd());
+    if (row.diff)
+      for (const line of row.diff.replace(/\n$/, "").split("\n")) lines.push(`        ${line}`.trimEnd());
+  }
+  if (related.more) lines.push(`    … and more: only the first ${BosunRelatedObjects.limit} are read`);
+  return lines;
 }
 
 /** A person's account of one cell: each template's compliance and history, newest first. */
@@ -314,7 +382,9 @@ export function explainCell(cell: CellExplanation, options: { color: boolean }):
         `  ${(entry.lastTimestamp ?? "").padEnd(width)}   ${oneLine(entry.message ?? "")}`.trimEnd(),
       );
     }
+    if (template.relatedObjects) lines.push(...relatedObjectLines(template.relatedObjects, options.color));
   }
+  if (cell.relatedObjectsNotRead) lines.push("", `Related objects not read: ${cell.relatedObjectsNotRead}`);
   return lines.join("\n");
 }
 
@@ -355,6 +425,10 @@ export interface ComplianceOptions {
   policy?: string;
   /** Explain POLICY on this cluster. */
   cluster?: string;
+  /** With cluster: ask the cluster for the templates' related objects (default true). */
+  relatedObjects?: boolean;
+  /** How long the cluster has to answer; default defaultRelatedObjectsTimeoutMs. */
+  relatedObjectsTimeoutMs?: number;
   output: OutputFormat;
   color: boolean;
   /** Re-print on every change until the signal aborts. */
@@ -381,7 +455,11 @@ function structured(value: unknown, output: OutputFormat): string {
  * Renders what `options` ask for from a set of Policies (roots and, when needed, replicas).
  * Throws PolicyNotFoundError when the named root Policy is not among them.
  */
-export function renderFrame(policies: Policy[], options: ComplianceOptions): Frame {
+export function renderFrame(
+  policies: Policy[],
+  options: ComplianceOptions,
+  related?: RelatedObjectsReading,
+): Frame {
   const namespace = namespaceOf(options);
   const roots = policies.filter(
     (policy) =>
@@ -396,12 +474,8 @@ export function renderFrame(policies: Policy[], options: ComplianceOptions): Fra
   }
   if (options.cluster !== undefined) {
     const root = roots[0]!;
-    const wanted = replicaName(root.metadata.namespace ?? "", root.metadata.name ?? "");
-    const replica = policies.find(
-      (policy) =>
-        isReplica(policy) && policy.metadata.namespace === options.cluster && policy.metadata.name === wanted,
-    );
-    const cell = cellOf(root, options.cluster, replica);
+    const replica = replicaAmong(policies, root, options.cluster);
+    const cell = cellOf(root, options.cluster, replica, replica ? related : undefined);
     const text =
       options.output === "json" || options.output === "yaml"
         ? structured(cell, options.output)
@@ -417,7 +491,41 @@ export function renderFrame(policies: Policy[], options: ComplianceOptions): Fra
   return { text, exitCode: exitCodeOf(report) };
 }
 
+/** The replica of `root` in `cluster`'s namespace, if `policies` hold it. */
+function replicaAmong(policies: readonly Policy[], root: Policy, cluster: string): Policy | undefined {
+  const wanted = replicaName(root.metadata.namespace ?? "", root.metadata.name ?? "");
+  return policies.find(
+    (policy) => isReplica(policy) && policy.metadata.namespace === cluster && policy.metadata.name === wanted,
+  );
+}
+
 // Reading the hub -----------------------------------------------------------------------------
+
+/** How long `--cluster` waits for the cluster's agent to report the related objects. */
+export const defaultRelatedObjectsTimeoutMs = 15_000;
+
+const notReadWhileWatching: RelatedObjectsReading = {
+  state: "not-read",
+  reason: "they are not read with --watch; run without it to read them",
+  templates: [],
+};
+
+/** The related objects of the explained cell, when asked for and the cluster has a replica. */
+async function relatedObjectsFor(
+  client: KubeApi,
+  policies: readonly Policy[],
+  options: ComplianceOptions,
+): Promise<RelatedObjectsReading | undefined> {
+  if (options.cluster === undefined || options.relatedObjects === false) return undefined;
+  if (options.watch) return notReadWhileWatching;
+  const root = policies.find((policy) => !isReplica(policy));
+  const replica = root ? replicaAmong(policies, root, options.cluster) : undefined;
+  if (!replica) return undefined;
+  return readRelatedObjects(client, replica, {
+    timeoutMs: options.relatedObjectsTimeoutMs ?? defaultRelatedObjectsTimeoutMs,
+    ...(options.signal ? { signal: options.signal } : {}),
+  });
+}
 
 const notReplica = `!${PolicyLabels.rootPolicy}`;
 
@@ -487,6 +595,8 @@ async function watchFrames(
     ...(needsReplicas(options) ? {} : { namespace: namespaceOf(options), labelSelector: notReplica }),
     logger: options.logger ?? createLogger({ level: "silent" }),
   });
+  const related =
+    options.cluster !== undefined && options.relatedObjects !== false ? notReadWhileWatching : undefined;
   let printed = first.text;
   let exitCode = first.exitCode;
   let pending: NodeJS.Timeout | undefined;
@@ -494,7 +604,7 @@ async function watchFrames(
     pending = undefined;
     let frame: Frame;
     try {
-      frame = renderFrame(informer.list(), options);
+      frame = renderFrame(informer.list(), options, related);
     } catch (error) {
       if (!(error instanceof PolicyNotFoundError)) throw error;
       frame = { text: error.message, exitCode: 1 };
@@ -536,7 +646,8 @@ export async function runCompliance(
   options: ComplianceOptions,
   out: { write(text: string): unknown },
 ): Promise<number> {
-  const first = renderFrame(await fetchPolicies(client, options), options);
+  const policies = await fetchPolicies(client, options);
+  const first = renderFrame(policies, options, await relatedObjectsFor(client, policies, options));
   out.write(`${first.text}\n`);
   if (!options.watch) return first.exitCode;
   return watchFrames(client, options, out, first);
@@ -548,6 +659,7 @@ interface ComplianceFlags extends KubeFlags {
   namespace?: string;
   allNamespaces?: boolean;
   cluster?: string;
+  relatedObjects: boolean;
   output: string;
   watch?: boolean;
 }
@@ -560,7 +672,11 @@ export function registerCompliance(program: Command): void {
       .argument("[policy]", "only this root Policy")
       .option("-n, --namespace <namespace>", `the root Policies' namespace (default: ${defaultNamespace})`)
       .option("-A, --all-namespaces", "root Policies of every namespace")
-      .option("--cluster <cluster>", "explain POLICY on this cluster: each template's compliance and history")
+      .option(
+        "--cluster <cluster>",
+        "explain POLICY on this cluster: each template's compliance, history and related objects",
+      )
+      .option("--no-related-objects", "with --cluster: do not ask the cluster for the related objects")
       .addOption(outputOption(outputFormats, "table"))
       .option("-w, --watch", "print again whenever a Policy changes, until interrupted")
       .addHelpText(
@@ -570,6 +686,13 @@ The table has one row per root Policy and one column per cluster it is placed on
 cell is its state (Compliant, NonCompliant, Pending), "-" while it has reported nothing, and
 blank where the policy is not placed. Beyond ${maxMatrixClusters} clusters, and with -o wide (which adds
 each cluster's newest template messages), it lists one row per policy and cluster instead.
+
+With --cluster, the related objects of each template (the objects it checked, whether each is
+as the template wants, and the diff when not) come from the cluster itself: a read-only
+ManifestWork ${BosunRelatedObjects.namePrefix}<id> in the cluster's namespace asks its agent for the
+first ${BosunRelatedObjects.limit} of each, and is deleted once answered (after ${defaultRelatedObjectsTimeoutMs / 1000} s at most). It
+applies, owns and deletes nothing on the cluster, but needs create and delete on ManifestWorks
+there; --no-related-objects leaves it out.
 
 Exit status: 0 when no listed policy is NonCompliant, 3 when any is (with --cluster: when that
 cell is; with --watch: as of the last print), 1 when the named Policy does not exist or the hub
@@ -592,6 +715,7 @@ cannot be read, 2 on usage errors.`,
             allNamespaces: flags.allNamespaces,
             policy,
             cluster: flags.cluster,
+            relatedObjects: flags.relatedObjects,
             output: flags.output as OutputFormat,
             color: useColor(process.stdout.isTTY, process.env.NO_COLOR),
             watch: flags.watch,

@@ -37,7 +37,7 @@ import { clusterCompliance, gateTemplates } from "./dependencies.ts";
 import { isReplicatedPolicy, rootKeyOf } from "./keys.ts";
 import { GovernanceMetrics } from "./metrics.ts";
 import { policyWorks } from "./policy-works.ts";
-import { replicaStatus, templateFeedback } from "./replica-status.ts";
+import { nothingToReport, replicaStatus, templateFeedback } from "./replica-status.ts";
 
 export const replicaFieldManager = "bosun-policy-replica";
 
@@ -242,10 +242,12 @@ export class ReplicaController {
       // Nothing could be delivered: every template says why.
       result.status.compliant = "NonCompliant";
     }
-    const written = await patchStatus(this.#client, replica, result.status, {
-      fieldManager: replicaFieldManager,
-    });
-    if (written) this.#statusWrites.remember(key, replica, written);
+    if (!nothingToReport(replica.status, result.status)) {
+      const written = await patchStatus(this.#client, replica, result.status, {
+        fieldManager: replicaFieldManager,
+      });
+      if (written) this.#statusWrites.remember(key, replica, written);
+    }
     await this.#announce(replica, result.added);
     if (failures.length > 0) {
       context?.logger.warn({ failures }, "the policy's works could not all be written");

@@ -19,6 +19,7 @@ import {
   feedbackMessage,
   gatekeeperAudit,
   gatekeeperMessage,
+  nothingToReport,
   policyCompliance,
   replicaStatus,
   replicaStatusDiffers,
@@ -988,6 +989,35 @@ describe("replicaStatusDiffers", () => {
     { name: "no status and some", a: undefined, b: base, want: true },
   ];
   for (const c of cases) it(c.name, () => assert.equal(replicaStatusDiffers(c.a, c.b), c.want));
+});
+
+describe("nothingToReport", () => {
+  const names: PolicyStatus = { details: [{ templateMeta: { name: "a" } }, { templateMeta: { name: "b" } }] };
+  const reported: PolicyStatus = {
+    compliant: "NonCompliant",
+    details: [
+      {
+        templateMeta: { name: "a" },
+        compliant: "NonCompliant",
+        history: [history("NonCompliant; violation - a", "2024-01-01T00:00:01Z")],
+      },
+      { templateMeta: { name: "b" } },
+    ],
+  };
+  const cases: { name: string; previous: PolicyStatus | undefined; next: PolicyStatus; want: boolean }[] = [
+    { name: "a new replica whose templates only have names", previous: undefined, next: names, want: true },
+    { name: "an empty status before", previous: {}, next: names, want: true },
+    { name: "a first report", previous: undefined, next: reported, want: false },
+    {
+      name: "a compliance without history",
+      previous: undefined,
+      next: { compliant: "Pending", details: [] },
+      want: false,
+    },
+    { name: "names written before (kept up to date)", previous: names, next: names, want: false },
+    { name: "a report before, names now", previous: reported, next: names, want: false },
+  ];
+  for (const c of cases) it(c.name, () => assert.equal(nothingToReport(c.previous, c.next), c.want));
 });
 
 describe("Gatekeeper constraints", () => {

@@ -451,6 +451,17 @@ export function replicaStatus(
   return { status, added: added.map(({ nanos: _, ...entry }) => entry) };
 }
 
+/**
+ * Whether a replica's new status would only name its templates: nothing has reported yet and the
+ * replica has no status. Such a write is skipped: an OCM replica carries no status until its
+ * cluster reports, and at creation it would cost one write per cluster for nothing.
+ */
+export function nothingToReport(previous: PolicyStatus | undefined, next: PolicyStatus): boolean {
+  const reported = (status: PolicyStatus | undefined) =>
+    status?.compliant !== undefined || (status?.details ?? []).some((detail) => detail.history?.length);
+  return (previous?.details ?? []).length === 0 && !reported(previous) && !reported(next);
+}
+
 function canonical(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(canonical);
   if (value !== null && typeof value === "object") {

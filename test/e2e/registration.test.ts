@@ -470,7 +470,8 @@ describe("registration end to end", () => {
                 complianceType: "musthave",
                 objectDefinition: { apiVersion: "v1", kind: "Namespace", metadata: { name: "governed" } },
               },
-              { complianceType: "musthave", objectDefinition: governedConfig },
+              // Its diff is recorded in the status (a ConfigMap's is redacted by default).
+              { complianceType: "musthave", objectDefinition: governedConfig, recordDiff: "InStatus" },
             ]),
             configurationPolicy("no-debug-config", [
               {
@@ -595,6 +596,88 @@ describe("registration end to end", () => {
           assert.deepEqual(await perCluster("governed"), { east: "Compliant" });
         },
         { timeoutMs: 60_000, what: "the deleted ConfigMap remediated and reported" },
+      );
+
+      // Back to inform, a `kubectl edit` of the ConfigMap on east is reported, and `bosun
+      // compliance --cluster` shows the related objects and the diff that east itself reports,
+      // through a read-only work that changes nothing there and is gone afterwards.
+      await hub.patch(rootRef("governed"), "merge", { spec: { remediationAction: "inform" } });
+      await eventually(
+        async () => {
+          const delivered = await managed.east!.get<Unstructured & { spec?: { remediationAction?: string } }>(
+            {
+              apiVersion: `${policyApi}/v1`,
+              kind: "ConfigurationPolicy",
+              namespace: "east",
+              name: "governed-objects",
+            },
+          );
+          assert.equal(delivered.spec?.remediationAction, "inform");
+        },
+        { timeoutMs: 60_000, what: "inform delivered to east" },
+      );
+      await managed.east!.patch(settings, "merge", { data: { level: "lax" } });
+      await eventually(async () => assert.deepEqual(await perCluster("governed"), { east: "NonCompliant" }), {
+        timeoutMs: 60_000,
+        what: "the edited ConfigMap reported",
+      });
+      let explained = "";
+      const explainedCode = await runCompliance(
+        hub,
+        { namespace: "default", policy: "governed", cluster: "east", output: "json", color: false },
+        { write: (chunk: string) => (explained += chunk) },
+      );
+      assert.equal(explainedCode, 3, "the cell is NonCompliant");
+      const cell = JSON.parse(explained) as {
+        relatedObjectsNotRead?: string;
+        templates: {
+          name: string;
+          relatedObjects?: {
+            state: string;
+            objects?: { kind?: string; name?: string; compliant?: string; reason?: string; diff?: string }[];
+          };
+        }[];
+      };
+      assert.equal(cell.relatedObjectsNotRead, undefined);
+      const objects = cell.templates.find((entry) => entry.name === "governed-objects")?.relatedObjects;
+      assert.equal(objects?.state, "read");
+      const config = objects?.objects?.find((object) => object.kind === "ConfigMap");
+      assert.equal(config?.name, "settings");
+      assert.equal(config?.compliant, "NonCompliant");
+      assert.equal(config?.reason, "Resource found but does not match");
+      assert.match(config?.diff ?? "", /^-\s+level: lax$/m);
+      assert.match(config?.diff ?? "", /^\+\s+level: strict$/m);
+      const namespace = objects?.objects?.find((object) => object.kind === "Namespace");
+      assert.equal(namespace?.name, "governed");
+      assert.equal(namespace?.compliant, "Compliant");
+      assert.equal(namespace?.reason, "Resource found as expected");
+      assert.equal(
+        (await managed.east!.get<Unstructured & { data?: Record<string, string> }>(settings)).data?.level,
+        "lax",
+        "reading changed nothing on east",
+      );
+      // Deleted at once; gone once east's agent has released it (nothing of it to remove there).
+      await eventually(
+        async () =>
+          assert.deepEqual(
+            (
+              await hub.listAll("work.open-cluster-management.io/v1", "ManifestWork", {
+                namespace: "east",
+                labelSelector: "policy.bosun.dev/related-objects-of",
+              })
+            ).items,
+            [],
+          ),
+        { timeoutMs: 30_000, what: "the read-only work gone" },
+      );
+      assert.ok(
+        await managed.east!.getOrUndefined({
+          apiVersion: `${policyApi}/v1`,
+          kind: "ConfigurationPolicy",
+          namespace: "east",
+          name: "governed-objects",
+        }),
+        "the policy it read stays",
       );
 
       // A Gatekeeper constraint as a policy template: delivered cluster-scoped with the inform
