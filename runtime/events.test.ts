@@ -4,6 +4,7 @@ import { pino } from "pino";
 import { MemoryKube } from "../test/support/memory-kube.ts";
 import { ManualClock } from "../test/support/manual-clock.ts";
 import { EventRecorder } from "./events.ts";
+import type { KubeApi } from "./kube/client.ts";
 
 const logger = pino({ level: "silent" });
 
@@ -57,4 +58,106 @@ test("beyond maxRemembered the least recently recorded events are forgotten firs
   await recorder.record(subject("a"), "Normal", "Synced", "x");
   await recorder.record(subject("b"), "Normal", "Synced", "x");
   assert.deepEqual(verbs(), ["create", "create", "patch", "create", "patch", "create"]);
+});
+
+/** A client whose writes wait until released, so that a test sees what is in flight. */
+function gatedClient() {
+  const calls: { verb: string; body: unknown; release: (error?: Error) => void }[] = [];
+  const call = (verb: string, body: unknown) =>
+    new Promise<unknown>((resolve, reject) =>
+      calls.push({ verb, body, release: (error) => (error ? reject(error) : resolve(body)) }),
+    );
+  const client = {
+    create: (body: unknown) => call("create", body),
+    patch: (_ref: unknown, _type: unknown, body: unknown) => call("patch", body),
+  } as unknown as KubeApi;
+  return { client, calls };
+}
+
+/** Lets the microtasks of settled writes run. */
+const settle = () => new Promise((resolve) => setImmediate(resolve));
+
+test("in the background a record returns at once; writes follow in order, a few at a time", async () => {
+  const { client, calls } = gatedClient();
+  const recorder = new EventRecorder({
+    client,
+    component: "test",
+    clock: new ManualClock(),
+    logger,
+    background: { concurrency: 2, maxPending: 100 },
+  });
+  for (const name of ["a", "b", "c"]) await recorder.record(subject(name), "Normal", "Synced", name);
+  // The repeat of "a" waits for a's create, whatever the free slots.
+  await recorder.record(subject("a"), "Normal", "Synced", "a");
+  await settle();
+  const names = () =>
+    calls.map((c) => (c.body as { metadata?: { name?: string } }).metadata?.name?.split(".")[0] ?? c.verb);
+  assert.deepEqual(names(), ["a", "b"], "two in flight");
+  let flushed = false;
+  const flushing = recorder.flush().then(() => (flushed = true));
+  calls[1]!.release();
+  await settle();
+  assert.deepEqual(names(), ["a", "b", "c"]);
+  calls[2]!.release();
+  await settle();
+  // c done, a still in flight: the patch of a started but waits for a's create.
+  assert.deepEqual(names(), ["a", "b", "c"]);
+  calls[0]!.release();
+  await settle();
+  assert.deepEqual(names(), ["a", "b", "c", "patch"]);
+  assert.equal((calls[3]!.body as { count?: number }).count, 2);
+  assert.equal(flushed, false, "flush waits for the last write");
+  calls[3]!.release();
+  await flushing;
+  assert.equal(recorder.dropped, 0);
+});
+
+test("in the background, a repeat of an Event whose create failed is not patched, and the next one creates afresh", async () => {
+  const { client, calls } = gatedClient();
+  const recorder = new EventRecorder({
+    client,
+    component: "test",
+    clock: new ManualClock(),
+    logger,
+    background: { concurrency: 4, maxPending: 100 },
+  });
+  await recorder.record(subject("a"), "Warning", "Failed", "boom");
+  await recorder.record(subject("a"), "Warning", "Failed", "boom");
+  await settle();
+  calls[0]!.release(new Error("refused"));
+  await recorder.flush();
+  assert.deepEqual(
+    calls.map((c) => c.verb),
+    ["create"],
+    "no patch of an Event that does not exist",
+  );
+  await recorder.record(subject("a"), "Warning", "Failed", "boom");
+  await settle();
+  assert.deepEqual(
+    calls.map((c) => c.verb),
+    ["create", "create"],
+  );
+  calls[1]!.release();
+  await recorder.flush();
+});
+
+test("in the background, beyond maxPending waiting writes new events are dropped and counted", async () => {
+  const { client, calls } = gatedClient();
+  const recorder = new EventRecorder({
+    client,
+    component: "test",
+    clock: new ManualClock(),
+    logger,
+    background: { concurrency: 1, maxPending: 2 },
+  });
+  for (const name of ["a", "b", "c", "d", "e"])
+    await recorder.record(subject(name), "Normal", "Synced", name);
+  // a is in flight, b and c wait; d and e are dropped.
+  assert.equal(recorder.dropped, 2);
+  for (let i = 0; i < 3; i++) {
+    await settle();
+    calls[i]!.release();
+  }
+  await recorder.flush();
+  assert.equal(calls.length, 3);
 });

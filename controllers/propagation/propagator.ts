@@ -424,6 +424,10 @@ export class PolicyPropagator {
       try {
         written.set(desired.cluster, await this.#writeReplica(desired, existing.get(desired.cluster)));
       } catch (error) {
+        // The cache has not seen the replica yet (an earlier reconcile's create): its add event,
+        // on the way, enqueues the root again, so this is no failure. A conflict is retried: the
+        // event behind it may change only the replica's status, which enqueues nothing.
+        if (error instanceof KubeApiError && error.alreadyExists) return;
         failures.push(`replica ${desired.cluster}/${desired.name}: ${describeError(error)}`);
       }
     });

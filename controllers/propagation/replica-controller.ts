@@ -47,6 +47,12 @@ export const replicaFieldManager = "bosun-policy-replica";
  */
 const defaultWorkers = 16;
 
+/**
+ * Compliance Events are written in the background, this many at once: a fleet-wide change
+ * records one per cluster and template, and the replicas' status writes go first.
+ */
+const eventWrites = { concurrency: 2, maxPending: 20_000 };
+
 export interface ReplicaControllerOptions {
   client: KubeApi;
   clock: Clock;
@@ -99,6 +105,7 @@ export class ReplicaController {
       component: BosunGovernance.propagatorComponent,
       clock: options.clock,
       logger,
+      background: eventWrites,
     });
     const informers = this.#cache.informers;
     this.policies = informers.informer(Resources.Policy);
@@ -175,11 +182,14 @@ export class ReplicaController {
 
   async stop(): Promise<void> {
     await this.#controller.stop();
+    await this.#events.flush();
     await this.#cache.release();
   }
 
-  whenIdle(): Promise<void> {
-    return this.#controller.whenIdle();
+  /** Resolves once no reconcile is due and every compliance Event recorded is written. */
+  async whenIdle(): Promise<void> {
+    await this.#controller.whenIdle();
+    await this.#events.flush();
   }
 
   get retrying(): number {
@@ -265,7 +275,7 @@ export class ReplicaController {
     const root = rootKey ? this.policies.get(rootKey) : undefined;
     if (!root) return;
     const cluster = replica.metadata.namespace ?? "";
-    // One entry per template, each event naming its template: they are written together.
+    // One Event per template, each naming its template; written in the background.
     await Promise.all(
       added.map((entry) => {
         this.#metrics.complianceChanged(

@@ -9,7 +9,6 @@ import { after, before, describe, test } from "node:test";
 import * as x509 from "@peculiar/x509";
 import { pino } from "pino";
 import { Registry } from "prom-client";
-import { stringify } from "yaml";
 import { Csr, Finalizers, Labels, Lease, Taints } from "../../api/constants.ts";
 import type { ManagedCluster } from "../../api/types/cluster.ts";
 import { acceptCluster } from "../../cli/commands/accept.ts";
@@ -29,6 +28,14 @@ import { findCondition } from "../../runtime/conditions.ts";
 import { KubeApiError } from "../../runtime/errors.ts";
 import { KubeClient } from "../../runtime/kube/client.ts";
 import type { Unstructured } from "../../runtime/kube/types.ts";
+import {
+  agentKey,
+  agentSubject,
+  csrFor,
+  expectForbidden,
+  kubeconfigWith,
+  type AgentKey,
+} from "../support/agent-identity.ts";
 import { useControlPlane } from "../support/controlplane.ts";
 import { eventually } from "../support/wait.ts";
 import { formatMicroTime } from "../../runtime/time.ts";
@@ -40,63 +47,6 @@ const clusterRef = (name: string) => ({
   kind: "ManagedCluster",
   name,
 });
-
-interface AgentKey {
-  keys: webcrypto.CryptoKeyPair;
-  keyPem: string;
-}
-
-async function agentKey(): Promise<AgentKey> {
-  const keys = await webcrypto.subtle.generateKey({ name: "ECDSA", namedCurve: "P-256" }, true, [
-    "sign",
-    "verify",
-  ]);
-  const der = await webcrypto.subtle.exportKey("pkcs8", keys.privateKey);
-  return { keys, keyPem: x509.PemConverter.encode(der, "PRIVATE KEY") };
-}
-
-async function csrFor(
-  key: AgentKey,
-  labelCluster: string,
-  subject: string,
-  overrides: Partial<CertificateSigningRequest["spec"]> = {},
-): Promise<CertificateSigningRequest> {
-  const request = await x509.Pkcs10CertificateRequestGenerator.create(
-    { name: subject, keys: key.keys, signingAlgorithm: { name: "ECDSA", hash: "SHA-256" } },
-    webcrypto,
-  );
-  return {
-    apiVersion: "certificates.k8s.io/v1",
-    kind: "CertificateSigningRequest",
-    metadata: { generateName: `${labelCluster}-`, labels: { [Labels.clusterName]: labelCluster } },
-    spec: {
-      request: Buffer.from(request.toString("pem")).toString("base64"),
-      signerName: Csr.signerName,
-      usages: [...Csr.usages],
-      expirationSeconds: 3600,
-      ...overrides,
-    },
-  };
-}
-
-const agentSubject = (cluster: string, agent = "agent1") =>
-  `O=system:open-cluster-management:${cluster}, O=system:open-cluster-management:managed-clusters, CN=system:open-cluster-management:${cluster}:${agent}`;
-
-function kubeconfigWith(server: string, caPem: string, user: Record<string, string>): string {
-  return stringify({
-    apiVersion: "v1",
-    kind: "Config",
-    clusters: [
-      {
-        name: "hub",
-        cluster: { server, "certificate-authority-data": Buffer.from(caPem).toString("base64") },
-      },
-    ],
-    users: [{ name: "u", user }],
-    contexts: [{ name: "c", context: { cluster: "hub", user: "u" } }],
-    "current-context": "c",
-  });
-}
 
 /** Renews a cluster's lease as its agent would. */
 async function renewLease(agent: KubeClient, cluster: string): Promise<void> {
@@ -110,10 +60,6 @@ async function renewLease(agent: KubeClient, cluster: string): Promise<void> {
     ...lease,
     spec: { ...(lease.spec as object), renewTime: formatMicroTime(Date.now()) },
   });
-}
-
-async function expectForbidden(promise: Promise<unknown>): Promise<void> {
-  await assert.rejects(promise, (error: unknown) => error instanceof KubeApiError && error.status === 403);
 }
 
 describe("hub registration", () => {
