@@ -1,11 +1,14 @@
 import assert from "node:assert/strict";
-import { describe, test } from "node:test";
+import { describe, it, test } from "node:test";
 import {
+  boundedMessage,
+  conditionMessageLimit,
   findCondition,
   removeCondition,
   setCondition,
   type Condition,
   type ConditionUpdate,
+  withBoundedConditionMessages,
 } from "./conditions.ts";
 import { formatTime } from "./time.ts";
 
@@ -85,5 +88,33 @@ describe("conditions", () => {
       removeCondition(list, "A").map((condition) => condition.type),
       ["B"],
     );
+  });
+});
+
+describe("condition messages within the schema's limit", () => {
+  const long = "x".repeat(conditionMessageLimit + 10);
+  it("cuts a message over the limit to exactly the limit, saying so", () => {
+    const bounded = boundedMessage(long);
+    assert.equal(bounded.length, conditionMessageLimit);
+    assert.match(bounded, /^x+ … \(truncated\)$/);
+    assert.equal(boundedMessage("short"), "short");
+    assert.equal(boundedMessage("y".repeat(conditionMessageLimit)).length, conditionMessageLimit);
+  });
+  it("bounds only the top-level conditions that need it and leaves the rest as it is", () => {
+    const status = {
+      conditions: [
+        { type: "A", status: "True", reason: "R", message: long, lastTransitionTime: "t" },
+        { type: "B", status: "True", reason: "R", message: "ok", lastTransitionTime: "t" },
+      ],
+      other: long,
+    };
+    const bounded = withBoundedConditionMessages(status) as typeof status;
+    assert.equal(bounded.conditions[0]!.message.length, conditionMessageLimit);
+    assert.equal(bounded.conditions[1], status.conditions[1]);
+    assert.equal(bounded.other, long);
+    const fine = { conditions: [status.conditions[1]] };
+    assert.equal(withBoundedConditionMessages(fine), fine);
+    for (const value of [undefined, null, "s", [1], { conditions: "x" }])
+      assert.equal(withBoundedConditionMessages(value), value);
   });
 });

@@ -4,6 +4,36 @@ import { formatTime } from "./time.ts";
 
 export type { Condition };
 
+/**
+ * metav1.Condition's schema limit on `message`: a longer one (say, quoting a huge field of a
+ * hostile object) would make the API server refuse the whole status write.
+ */
+export const conditionMessageLimit = 32768;
+const truncatedSuffix = " … (truncated)";
+
+/** `message`, cut to conditionMessageLimit characters when longer. */
+export function boundedMessage(message: string): string {
+  return message.length <= conditionMessageLimit
+    ? message
+    : message.slice(0, conditionMessageLimit - truncatedSuffix.length) + truncatedSuffix;
+}
+
+/** A status whose top-level conditions' messages are all within conditionMessageLimit. */
+export function withBoundedConditionMessages(status: unknown): unknown {
+  if (status === null || typeof status !== "object" || Array.isArray(status)) return status;
+  const conditions = (status as { conditions?: unknown }).conditions;
+  const tooLong = (condition: unknown): condition is { message: string } =>
+    typeof (condition as { message?: unknown } | null)?.message === "string" &&
+    (condition as { message: string }).message.length > conditionMessageLimit;
+  if (!Array.isArray(conditions) || !conditions.some(tooLong)) return status;
+  return {
+    ...status,
+    conditions: conditions.map((condition: unknown) =>
+      tooLong(condition) ? { ...condition, message: boundedMessage(condition.message) } : condition,
+    ),
+  };
+}
+
 /** A condition as a controller computes it; setCondition stamps lastTransitionTime. */
 export type ConditionUpdate = Omit<Condition, "lastTransitionTime">;
 

@@ -175,6 +175,30 @@ describe("Controller", () => {
     assert.equal(await reconciles("success"), 1);
   });
 
+  it("counts an error caused by a conflict (a reconcile whose only failures were conflicts) as a conflict", async () => {
+    const conflict = new KubeApiError("the object has been modified", 409, "Conflict");
+    const wrapped = new Error("replica c1/p: 2 writes failed", { cause: conflict });
+    const { controller, entries, reconciles } = setup(failOnceWith(wrapped));
+    controller.start();
+    controller.enqueue("ns/a");
+    await controller.whenIdle();
+    assert.equal(await reconciles("conflict"), 1);
+    assert.equal(await reconciles("error"), 0);
+    assert.equal(
+      entries.find((entry) => entry.msg === "reconcile conflict, retrying")?.level,
+      logLevels.debug,
+    );
+  });
+
+  it("counts an error with another cause as an error", async () => {
+    const { controller, reconciles } = setup(failOnceWith(new Error("boom", { cause: new Error("inner") })));
+    controller.start();
+    controller.enqueue("ns/a");
+    await controller.whenIdle();
+    assert.equal(await reconciles("error"), 1);
+    assert.equal(await reconciles("conflict"), 0);
+  });
+
   it("counts a 409 AlreadyExists as an error, not a conflict", async () => {
     const alreadyExists = new KubeApiError("already exists", 409, "AlreadyExists");
     const { controller, reconciles } = setup(failOnceWith(alreadyExists));

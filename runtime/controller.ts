@@ -186,9 +186,15 @@ export class Controller {
   }
 }
 
+/** A conflict, or an error caused by one (a reconcile whose only failures were conflicts). */
+function isConflict(error: unknown): boolean {
+  for (let link = error, depth = 0; link instanceof Error && depth < 8; link = link.cause, depth++)
+    if (isKubeApiError(link) && link.conflict) return true;
+  return false;
+}
+
 function resultLabel(processed: ProcessedKey): ReconcileResultLabel {
-  if (processed.outcome === "error" && isKubeApiError(processed.error) && processed.error.conflict)
-    return "conflict";
+  if (processed.outcome === "error" && isConflict(processed.error)) return "conflict";
   return processed.outcome;
 }
 

@@ -161,3 +161,18 @@ test("in the background, beyond maxPending waiting writes new events are dropped
   await recorder.flush();
   assert.equal(calls.length, 3);
 });
+
+test("a flush with a time limit gives up when a write does not end, and says so", async () => {
+  const { client, calls } = gatedClient();
+  const recorder = new EventRecorder({
+    client,
+    component: "test",
+    clock: new ManualClock(),
+    logger,
+    background: { concurrency: 1, maxPending: 10 },
+  });
+  await recorder.record(subject("a"), "Normal", "Synced", "a");
+  assert.equal(await recorder.flush(20), false);
+  calls[0]!.release();
+  assert.equal(await recorder.flush(1000), true);
+});

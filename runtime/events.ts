@@ -160,10 +160,21 @@ export class EventRecorder {
     return this.#dropped;
   }
 
-  /** Resolves once every event recorded so far is written (or its failure logged). */
-  flush(): Promise<void> {
-    if (this.#queue.length === 0 && this.#running === 0) return Promise.resolve();
-    return new Promise((resolve) => this.#idle.push(resolve));
+  /**
+   * Resolves once every event recorded so far is written (or its failure logged): true then,
+   * false when `timeoutMs` passed first (an API server that does not answer must not hold up a
+   * shutdown).
+   */
+  flush(timeoutMs?: number): Promise<boolean> {
+    if (this.#queue.length === 0 && this.#running === 0) return Promise.resolve(true);
+    const drained = new Promise<boolean>((resolve) => this.#idle.push(() => resolve(true)));
+    if (timeoutMs === undefined) return drained;
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = new Promise<boolean>((resolve) => {
+      timer = setTimeout(() => resolve(false), timeoutMs);
+      timer.unref();
+    });
+    return Promise.race([drained, timedOut]).finally(() => clearTimeout(timer));
   }
 
   /** Runs `write` now, or in the background mode once a slot is free (in the order asked). */

@@ -3,6 +3,7 @@
 // from a stale cache gets 409 Conflict (surfaced as KubeApiError.conflict) and the
 // controller requeues with a fresh read, instead of overwriting a newer status.
 import { generate } from "json-merge-patch";
+import { withBoundedConditionMessages } from "./conditions.ts";
 import type { KubeApi } from "./kube/client.ts";
 import { refOf } from "./kube/client.ts";
 import type { KubeObject } from "./kube/types.ts";
@@ -22,7 +23,10 @@ export async function patchStatus<T extends KubeObject>(
   desiredStatus: unknown,
   options: { fieldManager?: string } = {},
 ): Promise<T | undefined> {
-  const diff = statusPatch((current as { status?: unknown }).status, desiredStatus);
+  const diff = statusPatch(
+    (current as { status?: unknown }).status,
+    withBoundedConditionMessages(desiredStatus),
+  );
   if (diff === undefined) return undefined;
   const resourceVersion = current.metadata.resourceVersion;
   if (!resourceVersion)

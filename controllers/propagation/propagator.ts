@@ -397,6 +397,8 @@ export class PolicyPropagator {
     const { root, released, revision, requeueAfterMs } = await this.#rollout(cached, input, plan, existing);
 
     const failures: string[] = [];
+    /** The write conflicts among the failures: when they are all there is, the retry is routine. */
+    const conflicts: KubeApiError[] = [];
     const written = new Map<string, Policy>();
     // Clusters of groups not released yet keep their replica as it is, or stay without one.
     const releasedReplicas = released
@@ -428,6 +430,7 @@ export class PolicyPropagator {
         // on the way, enqueues the root again, so this is no failure. A conflict is retried: the
         // event behind it may change only the replica's status, which enqueues nothing.
         if (error instanceof KubeApiError && error.alreadyExists) return;
+        if (error instanceof KubeApiError && error.conflict) conflicts.push(error);
         failures.push(`replica ${desired.cluster}/${desired.name}: ${describeError(error)}`);
       }
     });
@@ -472,7 +475,11 @@ export class PolicyPropagator {
     if (failures.length > 0) {
       this.#metrics.propagationFailed(namespace, name);
       context?.logger.warn({ failures }, "some replicas could not be written");
-      throw new Error(`policy ${key}: ${failures.join("; ")}`);
+      const onlyConflicts = conflicts.length === failures.length;
+      throw new Error(
+        `policy ${key}: ${failures.join("; ")}`,
+        onlyConflicts ? { cause: conflicts[0] } : undefined,
+      );
     }
     const recheckMs = requeueAfterMs === undefined ? undefined : requeueAfterMs + recheckMarginMs;
     if (holdMs > 0) return { requeueAfterMs: Math.min(holdMs, recheckMs ?? holdMs), deferred: true };

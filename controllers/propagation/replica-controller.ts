@@ -52,6 +52,8 @@ const defaultWorkers = 16;
  * records one per cluster and template, and the replicas' status writes go first.
  */
 const eventWrites = { concurrency: 2, maxPending: 20_000 };
+/** How long a stop waits for the Events still to be written. */
+const eventFlushOnStopMs = 10_000;
 
 export interface ReplicaControllerOptions {
   client: KubeApi;
@@ -86,6 +88,7 @@ export class ReplicaController {
   readonly #metrics: GovernanceMetrics;
   readonly #events: EventRecorder;
   readonly #limitBytes: number;
+  readonly #logger: Logger;
   /** Replica status writes the cache may not have seen yet: a work's echo can race them. */
   readonly #statusWrites = new OwnWrites<Policy>();
   /** Works this controller rewrote, while the cache still shows the version before the write. */
@@ -95,6 +98,7 @@ export class ReplicaController {
 
   constructor(options: ReplicaControllerOptions) {
     const logger = options.logger.child({ component: "policy-replica" });
+    this.#logger = logger;
     this.#client = options.client;
     this.#clock = options.clock;
     this.#limitBytes = options.manifestLimitBytes ?? Work.manifestSizeLimit;
@@ -182,7 +186,11 @@ export class ReplicaController {
 
   async stop(): Promise<void> {
     await this.#controller.stop();
-    await this.#events.flush();
+    if (!(await this.#events.flush(eventFlushOnStopMs)))
+      this.#logger.warn(
+        { timeoutMs: eventFlushOnStopMs },
+        "stopped before every compliance Event was written",
+      );
     await this.#cache.release();
   }
 
@@ -223,6 +231,8 @@ export class ReplicaController {
     const gates = gateTemplates(replica, clusterCompliance(inCluster));
     const planned = policyWorks(replica, gates, this.#limitBytes, { previous: works });
     const failures: string[] = [];
+    /** The write conflicts among the failures: when they are all there is, the retry is routine. */
+    const conflicts: KubeApiError[] = [];
     let current = works;
     if (planned.ok) {
       const byName = new Map(works.map((work) => [work.metadata.name ?? "", work]));
@@ -231,6 +241,7 @@ export class ReplicaController {
         try {
           after.push(await this.#writeWork(cluster, name, part, byName.get(part.name)));
         } catch (error) {
+          if (error instanceof KubeApiError && error.conflict) conflicts.push(error);
           failures.push(`ManifestWork ${cluster}/${part.name}: ${describeError(error)}`);
           const existing = byName.get(part.name);
           if (existing) after.push(existing);
@@ -261,7 +272,11 @@ export class ReplicaController {
     await this.#announce(replica, result.added);
     if (failures.length > 0) {
       context?.logger.warn({ failures }, "the policy's works could not all be written");
-      throw new Error(`replica ${key}: ${failures.join("; ")}`);
+      const onlyConflicts = conflicts.length === failures.length;
+      throw new Error(
+        `replica ${key}: ${failures.join("; ")}`,
+        onlyConflicts ? { cause: conflicts[0] } : undefined,
+      );
     }
   }
 

@@ -192,6 +192,11 @@ export class WorkWebhookServer {
     this.#app = fastify({
       logger: false,
       bodyLimit: 4 * 1024 * 1024,
+      // "__proto__" and "constructor" are valid keys of a Kubernetes object (a ConfigMap's data,
+      // an unknown field): refusing them would refuse the write. JSON.parse makes them plain own
+      // properties, and nothing here merges a body into another object.
+      onProtoPoisoning: "ignore",
+      onConstructorPoisoning: "ignore",
       https: { cert: options.certificate.certPem, key: options.certificate.keyPem },
     });
     const admission: AdmissionOptions = {

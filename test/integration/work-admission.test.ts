@@ -86,6 +86,22 @@ describe("ManifestWork admission", () => {
     assert.match(await refusal(work("generated", [generated])), /generateName must not be set in manifest/);
   });
 
+  test("keys that are JavaScript's own names (__proto__, constructor) are data like any other", async () => {
+    const manifest = JSON.parse(
+      '{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"odd","namespace":"default"},' +
+        '"data":{"__proto__":"a","constructor":"b","prototype":"c"}}',
+    ) as unknown;
+    const stored = await client.create<
+      { spec?: { workload?: { manifests?: unknown[] } } } & Parameters<KubeClient["create"]>[0]
+    >(work("odd-keys", [manifest]));
+    const data = (stored.spec?.workload?.manifests?.[0] as { data?: object } | undefined)?.data ?? {};
+    assert.deepEqual(Object.entries(data), [
+      ["__proto__", "a"],
+      ["constructor", "b"],
+      ["prototype", "c"],
+    ]);
+  });
+
   test("a valid work is stored, and a replica set larger than one work's limit too", async () => {
     const stored = await client.create(work("fine", [configMap("a"), configMap("b")]));
     assert.equal(stored.metadata.name, "fine");
