@@ -17,7 +17,7 @@ import { createLogger } from "../../runtime/logger.ts";
 import { addKubeFlags, withKubeClient, type KubeFlags } from "../kube.ts";
 import { outputFormatProblem, outputOption } from "../output.ts";
 import { formatTable } from "./get-tables.ts";
-import { readRelatedObjects, type RelatedObjectsReading } from "./related-objects.ts";
+import { readRelatedObjects, RelatedObjectsFollower, type RelatedObjectsReading } from "./related-objects.ts";
 
 export const outputFormats = ["table", "wide", "json", "yaml"] as const;
 export type OutputFormat = (typeof outputFormats)[number];
@@ -504,27 +504,32 @@ function replicaAmong(policies: readonly Policy[], root: Policy, cluster: string
 /** How long `--cluster` waits for the cluster's agent to report the related objects. */
 export const defaultRelatedObjectsTimeoutMs = 15_000;
 
-const notReadWhileWatching: RelatedObjectsReading = {
-  state: "not-read",
-  reason: "they are not read with --watch; run without it to read them",
-  templates: [],
-};
-
 /** The related objects of the explained cell, when asked for and the cluster has a replica. */
 async function relatedObjectsFor(
   client: KubeApi,
   policies: readonly Policy[],
   options: ComplianceOptions,
 ): Promise<RelatedObjectsReading | undefined> {
-  if (options.cluster === undefined || options.relatedObjects === false) return undefined;
-  if (options.watch) return notReadWhileWatching;
-  const root = policies.find((policy) => !isReplica(policy));
-  const replica = root ? replicaAmong(policies, root, options.cluster) : undefined;
+  const replica = explainedReplica(policies, options);
   if (!replica) return undefined;
   return readRelatedObjects(client, replica, {
     timeoutMs: options.relatedObjectsTimeoutMs ?? defaultRelatedObjectsTimeoutMs,
     ...(options.signal ? { signal: options.signal } : {}),
   });
+}
+
+/** The replica whose related objects are asked for, if any. */
+function explainedReplica(policies: readonly Policy[], options: ComplianceOptions): Policy | undefined {
+  if (options.cluster === undefined || options.relatedObjects === false) return undefined;
+  // Watching, `policies` holds every Policy the informer sees: the named root is one of many.
+  const namespace = namespaceOf(options) ?? defaultNamespace;
+  const root = policies.find(
+    (policy) =>
+      !isReplica(policy) &&
+      policy.metadata.name === options.policy &&
+      policy.metadata.namespace === namespace,
+  );
+  return root ? replicaAmong(policies, root, options.cluster) : undefined;
 }
 
 const notReplica = `!${PolicyLabels.rootPolicy}`;
@@ -585,6 +590,7 @@ async function watchFrames(
   options: ComplianceOptions,
   out: { write(text: string): unknown },
   first: Frame,
+  followed: RelatedObjectsFollower | RelatedObjectsReading | undefined,
 ): Promise<number> {
   const signal = options.signal ?? new AbortController().signal;
   const informer = new Informer<Policy>({
@@ -595,8 +601,8 @@ async function watchFrames(
     ...(needsReplicas(options) ? {} : { namespace: namespaceOf(options), labelSelector: notReplica }),
     logger: options.logger ?? createLogger({ level: "silent" }),
   });
-  const related =
-    options.cluster !== undefined && options.relatedObjects !== false ? notReadWhileWatching : undefined;
+  const follower = followed instanceof RelatedObjectsFollower ? followed : undefined;
+  const notFollowed = followed instanceof RelatedObjectsFollower ? undefined : followed;
   let printed = first.text;
   let exitCode = first.exitCode;
   let pending: NodeJS.Timeout | undefined;
@@ -604,7 +610,11 @@ async function watchFrames(
     pending = undefined;
     let frame: Frame;
     try {
-      frame = renderFrame(informer.list(), options, related);
+      const policies = informer.list();
+      const replica = follower && explainedReplica(policies, options);
+      // A change to the replica's templates changes what the cluster is asked about.
+      if (follower && replica) void follower.follow(replica);
+      frame = renderFrame(policies, options, follower ? follower.reading() : notFollowed);
     } catch (error) {
       if (!(error instanceof PolicyNotFoundError)) throw error;
       frame = { text: error.message, exitCode: 1 };
@@ -620,6 +630,7 @@ async function watchFrames(
     if (informer.hasSynced && !signal.aborted) pending ??= setTimeout(render, 100);
   };
   informer.addHandlers({ onAdd: schedule, onUpdate: schedule, onDelete: schedule });
+  follower?.onChange(schedule);
   informer.start();
   try {
     await informer.waitForSync(signal);
@@ -647,10 +658,32 @@ export async function runCompliance(
   out: { write(text: string): unknown },
 ): Promise<number> {
   const policies = await fetchPolicies(client, options);
-  const first = renderFrame(policies, options, await relatedObjectsFor(client, policies, options));
-  out.write(`${first.text}\n`);
-  if (!options.watch) return first.exitCode;
-  return watchFrames(client, options, out, first);
+  if (!options.watch) {
+    const first = renderFrame(policies, options, await relatedObjectsFor(client, policies, options));
+    out.write(`${first.text}\n`);
+    return first.exitCode;
+  }
+  // One read-only work serves the whole watch.
+  const replica = explainedReplica(policies, options);
+  const logger = options.logger ?? createLogger({ level: "silent" });
+  const followed = replica ? await RelatedObjectsFollower.start(client, replica, logger) : undefined;
+  try {
+    const related =
+      followed instanceof RelatedObjectsFollower
+        ? await followed.answered(
+            options.relatedObjectsTimeoutMs ?? defaultRelatedObjectsTimeoutMs,
+            options.signal,
+          )
+        : followed;
+    const first = renderFrame(policies, options, related);
+    out.write(`${first.text}\n`);
+    return await watchFrames(client, options, out, first, followed);
+  } finally {
+    if (followed instanceof RelatedObjectsFollower) {
+      const leftBehind = await followed.stop();
+      if (leftBehind) logger.warn(leftBehind);
+    }
+  }
 }
 
 // The command ---------------------------------------------------------------------------------
@@ -689,10 +722,10 @@ each cluster's newest template messages), it lists one row per policy and cluste
 
 With --cluster, the related objects of each template (the objects it checked, whether each is
 as the template wants, and the diff when not) come from the cluster itself: a read-only
-ManifestWork ${BosunRelatedObjects.namePrefix}<id> in the cluster's namespace asks its agent for the
-first ${BosunRelatedObjects.limit} of each, and is deleted once answered (after ${defaultRelatedObjectsTimeoutMs / 1000} s at most). It
-applies, owns and deletes nothing on the cluster, but needs create and delete on ManifestWorks
-there; --no-related-objects leaves it out.
+ManifestWork ${BosunRelatedObjects.namePrefix}<id> in the cluster's namespace asks its agent
+for the first ${BosunRelatedObjects.limit} of each. It is deleted once answered (after ${defaultRelatedObjectsTimeoutMs / 1000} s at most), or
+with --watch when the watch ends. It applies, owns and deletes nothing on the cluster, but
+needs create and delete on ManifestWorks there; --no-related-objects leaves it out.
 
 Exit status: 0 when no listed policy is NonCompliant, 3 when any is (with --cluster: when that
 cell is; with --watch: as of the last print), 1 when the named Policy does not exist or the hub

@@ -1,7 +1,8 @@
 // Asking a cluster's agent, through the hub, for the related objects of a replica's policy
 // templates: a read-only ManifestWork is created in the cluster namespace, its status read until
 // the agent has answered for every template (or the time is up), and the work deleted again.
-// A work left behind by a reader that was killed is removed by a later one.
+// A work left behind by a reader that was killed is removed by a later one. With --watch, one
+// work serves the whole watch and its status is followed.
 import { randomBytes } from "node:crypto";
 import { setTimeout as sleep } from "node:timers/promises";
 import { BosunRelatedObjects, Resources } from "../../api/constants.ts";
@@ -12,7 +13,9 @@ import {
   relatedObjectsWork,
   type TemplateRelatedObjects,
 } from "../../controllers/propagation/related-objects.ts";
+import type { Logger } from "pino";
 import { KubeApiError } from "../../runtime/errors.ts";
+import { Informer } from "../../runtime/informer.ts";
 import { refOf, type KubeApi } from "../../runtime/kube/client.ts";
 
 export type RelatedObjectsReading = (
@@ -123,4 +126,138 @@ async function awaitAnswer(
       : `cluster ${cluster} did not answer within ${seconds} s (is its agent running and connected?)`,
     templates: answer.templates,
   };
+}
+
+/** The policies a related-objects work asks about, as one comparable string. */
+function askedAbout(work: ManifestWork): string {
+  return JSON.stringify(
+    (work.spec?.workload?.manifests ?? []).map((manifest) => {
+      const { apiVersion, kind, metadata } = manifest as {
+        apiVersion?: string;
+        kind?: string;
+        metadata?: { name?: string; namespace?: string };
+      };
+      return [apiVersion, kind, metadata?.namespace, metadata?.name];
+    }),
+  );
+}
+
+/**
+ * The related objects of a replica's templates, kept current for `--watch`: one read-only work
+ * for the whole watch, its status followed through an informer, its manifests brought up to date
+ * when the replica's templates change, and the work deleted when the watch ends.
+ */
+export class RelatedObjectsFollower {
+  readonly #client: KubeApi;
+  readonly #informer: Informer<ManifestWork>;
+  readonly #name: string;
+  readonly #namespace: string;
+  #created: ManifestWork;
+  #problem: string | undefined;
+
+  private constructor(client: KubeApi, created: ManifestWork, logger: Logger) {
+    this.#client = client;
+    this.#created = created;
+    this.#name = created.metadata.name ?? "";
+    this.#namespace = created.metadata.namespace ?? "";
+    this.#informer = new Informer<ManifestWork>({
+      client,
+      apiVersion: Resources.ManifestWork.apiVersion,
+      kind: Resources.ManifestWork.kind,
+      namespace: this.#namespace,
+      fieldSelector: `metadata.name=${this.#name}`,
+      logger,
+    });
+  }
+
+  /** Creates the work and starts following it; a reading that says why when it cannot. */
+  static async start(
+    client: KubeApi,
+    replica: Policy,
+    logger: Logger,
+  ): Promise<RelatedObjectsFollower | RelatedObjectsReading> {
+    const work = relatedObjectsWork(
+      replica,
+      `${BosunRelatedObjects.namePrefix}${randomBytes(4).toString("hex")}`,
+    );
+    if (!work)
+      return { state: "not-read", reason: "the policy has no policy template to read", templates: [] };
+    await removeStale(client, replica, Date.now()).catch(() => undefined);
+    let created: ManifestWork;
+    try {
+      created = await client.create<ManifestWork>(work);
+    } catch (error) {
+      const where = `ManifestWork ${work.metadata.namespace ?? ""}/${work.metadata.name ?? ""}`;
+      return {
+        state: "not-read",
+        reason: `the hub refused the read-only ${where}: ${describe(error)}`,
+        templates: [],
+      };
+    }
+    const follower = new RelatedObjectsFollower(client, created, logger);
+    follower.#informer.start();
+    return follower;
+  }
+
+  /** Calls `handler` whenever the work (and so what the cluster reports) changes. */
+  onChange(handler: () => void): void {
+    this.#informer.addHandlers({ onAdd: handler, onUpdate: handler, onDelete: handler });
+  }
+
+  /** What the cluster reports now. */
+  reading(): RelatedObjectsReading {
+    const work = this.#informer.get(`${this.#namespace}/${this.#name}`) ?? this.#created;
+    const answer = relatedObjectsAnswer(work);
+    if (this.#problem) return { state: "not-read", reason: this.#problem, templates: answer.templates };
+    return answer.complete
+      ? { state: "read", templates: answer.templates }
+      : {
+          state: "not-read",
+          reason: `waiting for cluster ${this.#namespace} to answer`,
+          templates: answer.templates,
+        };
+  }
+
+  /** Resolves once the cluster has answered for every template, or after `timeoutMs`. */
+  async answered(timeoutMs: number, signal?: AbortSignal): Promise<RelatedObjectsReading> {
+    const deadline = Date.now() + timeoutMs;
+    while (Date.now() < deadline && !signal?.aborted) {
+      const reading = this.reading();
+      if (reading.state === "read") return reading;
+      await sleep(100, undefined, { signal }).catch(() => undefined);
+    }
+    const reading = this.reading();
+    if (reading.state === "read") return reading;
+    const seconds = Math.round(timeoutMs / 100) / 10;
+    return {
+      ...reading,
+      reason: `cluster ${this.#namespace} did not answer within ${seconds} s (is its agent running and connected?)`,
+    };
+  }
+
+  /** Asks for the templates `replica` has now, when they are not the ones asked for. */
+  async follow(replica: Policy): Promise<void> {
+    const wanted = relatedObjectsWork(replica, this.#name);
+    const current = this.#informer.get(`${this.#namespace}/${this.#name}`) ?? this.#created;
+    // Compared by what is asked about: the stored spec has the server's key order and defaults.
+    if (!wanted || askedAbout(wanted) === askedAbout(current)) return;
+    try {
+      this.#created = await this.#client.replace<ManifestWork>({ ...current, spec: wanted.spec });
+      this.#problem = undefined;
+    } catch (error) {
+      this.#problem = `the read-only ManifestWork could not follow the policy's templates: ${describe(error)}`;
+    }
+  }
+
+  /** Stops following and deletes the work. */
+  async stop(): Promise<string | undefined> {
+    await this.#informer.stop();
+    try {
+      await this.#client.delete(refOf(this.#created), { uid: this.#created.metadata.uid });
+    } catch (error) {
+      if (!(error instanceof KubeApiError && error.notFound))
+        return `ManifestWork ${this.#namespace}/${this.#name} could not be deleted (${describe(error)}); a later read removes it`;
+    }
+    return undefined;
+  }
 }

@@ -270,12 +270,22 @@ async function applyManifest(
   const cache = strategy.type === "Update" ? input.applyCache : undefined;
   const cacheKey = ApplyCache.key(ref);
   const hash = cache ? ApplyCache.hash(manifest, input.owner, owned) : "";
-  const plan: ApplyPlan =
+  let plan: ApplyPlan =
     live && cache?.unchanged(cacheKey, hash, live.metadata.resourceVersion)
       ? { action: "none", reason: "unchanged" }
       : planApply({ required: manifest as Unstructured, live, strategy, owned, owner: input.owner });
   try {
-    const after = await perform(client, ref, plan, live, input.owner, owned);
+    let after: Unstructured | undefined;
+    try {
+      after = await perform(client, ref, plan, live, input.owner, owned);
+    } catch (error) {
+      // Someone else wrote the object between the read and the write (its own controller's
+      // status, often): planned again on a fresh read, once, rather than reported as failed.
+      if (!(error instanceof KubeApiError && error.conflict)) throw error;
+      live = await client.getOrUndefined<Unstructured>(ref);
+      plan = planApply({ required: manifest as Unstructured, live, strategy, owned, owner: input.owner });
+      after = await perform(client, ref, plan, live, input.owner, owned);
+    }
     if (cache && (plan.action === "create" || plan.action === "update"))
       cache.record(cacheKey, hash, after?.metadata.resourceVersion);
     if (plan.action === "error") {

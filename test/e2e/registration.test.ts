@@ -656,6 +656,48 @@ describe("registration end to end", () => {
         "lax",
         "reading changed nothing on east",
       );
+      // With --watch one read-only work serves the whole watch: another edit on east shows up in
+      // the next frame's diff, and the work goes when the watch ends.
+      let watched = "";
+      const stopWatching = new AbortController();
+      const watching = runCompliance(
+        hub,
+        {
+          namespace: "default",
+          policy: "governed",
+          cluster: "east",
+          output: "table",
+          color: false,
+          watch: true,
+          signal: stopWatching.signal,
+        },
+        { write: (chunk: string) => (watched += chunk) },
+      );
+      try {
+        await eventually(() => assert.match(watched, /^\s+-\s+level: lax$/m), {
+          timeoutMs: 30_000,
+          what: "the watch's first frame with the diff",
+        });
+        await managed.east!.patch(settings, "merge", { data: { level: "relaxed" } });
+        await eventually(() => assert.match(watched, /^\s+-\s+level: relaxed$/m), {
+          timeoutMs: 60_000,
+          what: "the watch's frame after another edit on east",
+        });
+        // One work serves the whole watch, written once: its generation never moved.
+        const readers = (
+          await hub.listAll("work.open-cluster-management.io/v1", "ManifestWork", {
+            namespace: "east",
+            labelSelector: "policy.bosun.dev/related-objects-of",
+          })
+        ).items.filter((reader) => !reader.metadata.deletionTimestamp);
+        assert.deepEqual(
+          readers.map((reader) => reader.metadata.generation),
+          [1],
+        );
+      } finally {
+        stopWatching.abort();
+      }
+      assert.equal(await watching, 3);
       // Deleted at once; gone once east's agent has released it (nothing of it to remove there).
       await eventually(
         async () =>
