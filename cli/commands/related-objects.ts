@@ -5,6 +5,7 @@
 // work serves the whole watch and its status is followed.
 import { randomBytes } from "node:crypto";
 import { setTimeout as sleep } from "node:timers/promises";
+import type { Logger } from "pino";
 import { BosunRelatedObjects, Resources } from "../../api/constants.ts";
 import type { Policy } from "../../api/types/policy.ts";
 import type { ManifestWork } from "../../api/types/work.ts";
@@ -13,7 +14,6 @@ import {
   relatedObjectsWork,
   type TemplateRelatedObjects,
 } from "../../controllers/propagation/related-objects.ts";
-import type { Logger } from "pino";
 import { KubeApiError } from "../../runtime/errors.ts";
 import { Informer } from "../../runtime/informer.ts";
 import { refOf, type KubeApi } from "../../runtime/kube/client.ts";
@@ -38,6 +38,11 @@ export interface ReadRelatedObjectsOptions {
 
 function describe(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
+}
+
+function noAnswer(cluster: string, timeoutMs: number): string {
+  const seconds = Math.round(timeoutMs / 100) / 10;
+  return `cluster ${cluster} did not answer within ${seconds} s (is its agent running and connected?)`;
 }
 
 /** Removes related-objects works of `replica` older than BosunRelatedObjects.staleAfterSeconds. */
@@ -118,12 +123,9 @@ async function awaitAnswer(
       };
     }
   }
-  const seconds = Math.round(options.timeoutMs / 100) / 10;
   return {
     state: "not-read",
-    reason: options.signal?.aborted
-      ? "interrupted"
-      : `cluster ${cluster} did not answer within ${seconds} s (is its agent running and connected?)`,
+    reason: options.signal?.aborted ? "interrupted" : noAnswer(cluster, options.timeoutMs),
     templates: answer.templates,
   };
 }
@@ -228,11 +230,7 @@ export class RelatedObjectsFollower {
     }
     const reading = this.reading();
     if (reading.state === "read") return reading;
-    const seconds = Math.round(timeoutMs / 100) / 10;
-    return {
-      ...reading,
-      reason: `cluster ${this.#namespace} did not answer within ${seconds} s (is its agent running and connected?)`,
-    };
+    return { ...reading, reason: noAnswer(this.#namespace, timeoutMs) };
   }
 
   /** Asks for the templates `replica` has now, when they are not the ones asked for. */
