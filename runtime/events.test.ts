@@ -74,18 +74,24 @@ function gatedClient() {
   return { client, calls };
 }
 
-/** Lets the microtasks of settled writes run. */
-const settle = () => new Promise((resolve) => setImmediate(resolve));
-
-test("in the background a record returns at once; writes follow in order, a few at a time", async () => {
+/** A recorder in the background mode over a gated client. */
+function backgroundRecorder(concurrency: number, maxPending: number) {
   const { client, calls } = gatedClient();
   const recorder = new EventRecorder({
     client,
     component: "test",
     clock: new ManualClock(),
     logger,
-    background: { concurrency: 2, maxPending: 100 },
+    background: { concurrency, maxPending },
   });
+  return { recorder, calls };
+}
+
+/** Lets the microtasks of settled writes run. */
+const settle = () => new Promise((resolve) => setImmediate(resolve));
+
+test("in the background a record returns at once; writes follow in order, a few at a time", async () => {
+  const { recorder, calls } = backgroundRecorder(2, 100);
   for (const name of ["a", "b", "c"]) await recorder.record(subject(name), "Normal", "Synced", name);
   // The repeat of "a" waits for a's create, whatever the free slots.
   await recorder.record(subject("a"), "Normal", "Synced", "a");
@@ -113,14 +119,7 @@ test("in the background a record returns at once; writes follow in order, a few 
 });
 
 test("in the background, a repeat of an Event whose create failed is not patched, and the next one creates afresh", async () => {
-  const { client, calls } = gatedClient();
-  const recorder = new EventRecorder({
-    client,
-    component: "test",
-    clock: new ManualClock(),
-    logger,
-    background: { concurrency: 4, maxPending: 100 },
-  });
+  const { recorder, calls } = backgroundRecorder(4, 100);
   await recorder.record(subject("a"), "Warning", "Failed", "boom");
   await recorder.record(subject("a"), "Warning", "Failed", "boom");
   await settle();
@@ -142,14 +141,7 @@ test("in the background, a repeat of an Event whose create failed is not patched
 });
 
 test("in the background, beyond maxPending waiting writes new events are dropped and counted", async () => {
-  const { client, calls } = gatedClient();
-  const recorder = new EventRecorder({
-    client,
-    component: "test",
-    clock: new ManualClock(),
-    logger,
-    background: { concurrency: 1, maxPending: 2 },
-  });
+  const { recorder, calls } = backgroundRecorder(1, 2);
   for (const name of ["a", "b", "c", "d", "e"])
     await recorder.record(subject(name), "Normal", "Synced", name);
   // a is in flight, b and c wait; d and e are dropped.
@@ -163,14 +155,7 @@ test("in the background, beyond maxPending waiting writes new events are dropped
 });
 
 test("a flush with a time limit gives up when a write does not end, and says so", async () => {
-  const { client, calls } = gatedClient();
-  const recorder = new EventRecorder({
-    client,
-    component: "test",
-    clock: new ManualClock(),
-    logger,
-    background: { concurrency: 1, maxPending: 10 },
-  });
+  const { recorder, calls } = backgroundRecorder(1, 10);
   await recorder.record(subject("a"), "Normal", "Synced", "a");
   assert.equal(await recorder.flush(20), false);
   calls[0]!.release();

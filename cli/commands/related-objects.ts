@@ -60,6 +60,53 @@ async function removeStale(client: KubeApi, replica: Policy, now: number): Promi
   }
 }
 
+/** Where a reader work is, for messages. */
+function whereOf(work: ManifestWork): string {
+  return `ManifestWork ${work.metadata.namespace ?? ""}/${work.metadata.name ?? ""}`;
+}
+
+/** Deletes a reader work; what to tell when it stays behind. */
+async function deleteReader(client: KubeApi, work: ManifestWork): Promise<string | undefined> {
+  try {
+    await client.delete(refOf(work), { uid: work.metadata.uid });
+  } catch (error) {
+    if (!(error instanceof KubeApiError && error.notFound))
+      return `${whereOf(work)} could not be deleted (${describe(error)}); a later read removes it`;
+  }
+  return undefined;
+}
+
+/**
+ * Creates a new reader work for `replica` (after removing stale ones), or says why there is none:
+ * no policy template to read, or the hub refused it.
+ */
+async function createReader(
+  client: KubeApi,
+  replica: Policy,
+  nowMs: number,
+): Promise<{ created: ManifestWork } | { reading: RelatedObjectsReading }> {
+  const work = relatedObjectsWork(
+    replica,
+    `${BosunRelatedObjects.namePrefix}${randomBytes(4).toString("hex")}`,
+  );
+  if (!work)
+    return {
+      reading: { state: "not-read", reason: "the policy has no policy template to read", templates: [] },
+    };
+  await removeStale(client, replica, nowMs).catch(() => undefined);
+  try {
+    return { created: await client.create<ManifestWork>(work) };
+  } catch (error) {
+    return {
+      reading: {
+        state: "not-read",
+        reason: `the hub refused the read-only ${whereOf(work)}: ${describe(error)}`,
+        templates: [],
+      },
+    };
+  }
+}
+
 /**
  * The related objects of each policy template of `replica`, as its cluster's agent reports
  * them. Never throws for what the hub or the cluster refuse or leave unanswered: the reading
@@ -70,33 +117,13 @@ export async function readRelatedObjects(
   replica: Policy,
   options: ReadRelatedObjectsOptions,
 ): Promise<RelatedObjectsReading> {
-  const now = options.now ?? Date.now;
-  const cluster = replica.metadata.namespace ?? "";
-  const work = relatedObjectsWork(
-    replica,
-    `${BosunRelatedObjects.namePrefix}${randomBytes(4).toString("hex")}`,
-  );
-  if (!work) return { state: "not-read", reason: "the policy has no policy template to read", templates: [] };
-  const where = `ManifestWork ${cluster}/${work.metadata.name ?? ""}`;
-  await removeStale(client, replica, now()).catch(() => undefined);
-  let created: ManifestWork;
-  try {
-    created = await client.create<ManifestWork>(work);
-  } catch (error) {
-    return {
-      state: "not-read",
-      reason: `the hub refused the read-only ${where}: ${describe(error)}`,
-      templates: [],
-    };
-  }
+  const reader = await createReader(client, replica, (options.now ?? Date.now)());
+  if ("reading" in reader) return reader.reading;
+  const { created } = reader;
+  const where = whereOf(created);
   const reading = await awaitAnswer(client, created, where, options);
-  try {
-    await client.delete(refOf(created), { uid: created.metadata.uid });
-  } catch (error) {
-    if (!(error instanceof KubeApiError && error.notFound))
-      reading.leftBehind = `${where} could not be deleted (${describe(error)}); a later read removes it`;
-  }
-  return reading;
+  const leftBehind = await deleteReader(client, created);
+  return leftBehind ? { ...reading, leftBehind } : reading;
 }
 
 async function awaitAnswer(
@@ -178,25 +205,9 @@ export class RelatedObjectsFollower {
     replica: Policy,
     logger: Logger,
   ): Promise<RelatedObjectsFollower | RelatedObjectsReading> {
-    const work = relatedObjectsWork(
-      replica,
-      `${BosunRelatedObjects.namePrefix}${randomBytes(4).toString("hex")}`,
-    );
-    if (!work)
-      return { state: "not-read", reason: "the policy has no policy template to read", templates: [] };
-    await removeStale(client, replica, Date.now()).catch(() => undefined);
-    let created: ManifestWork;
-    try {
-      created = await client.create<ManifestWork>(work);
-    } catch (error) {
-      const where = `ManifestWork ${work.metadata.namespace ?? ""}/${work.metadata.name ?? ""}`;
-      return {
-        state: "not-read",
-        reason: `the hub refused the read-only ${where}: ${describe(error)}`,
-        templates: [],
-      };
-    }
-    const follower = new RelatedObjectsFollower(client, created, logger);
+    const reader = await createReader(client, replica, Date.now());
+    if ("reading" in reader) return reader.reading;
+    const follower = new RelatedObjectsFollower(client, reader.created, logger);
     follower.#informer.start();
     return follower;
   }
@@ -250,12 +261,6 @@ export class RelatedObjectsFollower {
   /** Stops following and deletes the work. */
   async stop(): Promise<string | undefined> {
     await this.#informer.stop();
-    try {
-      await this.#client.delete(refOf(this.#created), { uid: this.#created.metadata.uid });
-    } catch (error) {
-      if (!(error instanceof KubeApiError && error.notFound))
-        return `ManifestWork ${this.#namespace}/${this.#name} could not be deleted (${describe(error)}); a later read removes it`;
-    }
-    return undefined;
+    return deleteReader(this.#client, this.#created);
   }
 }
