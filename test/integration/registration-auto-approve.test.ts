@@ -2,13 +2,10 @@
 // accepts each cluster the first time it asks; a later denial by the hub admin sticks.
 import "reflect-metadata";
 import assert from "node:assert/strict";
-import { webcrypto } from "node:crypto";
 import { after, before, describe, test } from "node:test";
-import * as x509 from "@peculiar/x509";
 import { pino } from "pino";
 import { Registry } from "prom-client";
-import { stringify } from "yaml";
-import { Annotations, Csr, Labels } from "../../api/constants.ts";
+import { Annotations, Csr } from "../../api/constants.ts";
 import type { ManagedCluster } from "../../api/types/cluster.ts";
 import { installCrds } from "../../runtime/crds.ts";
 import {
@@ -20,6 +17,7 @@ import { RegistrationControllers } from "../../controllers/registration/controll
 import type { CertificateSigningRequest } from "../../controllers/registration/csr.ts";
 import { systemClock } from "../../runtime/clock.ts";
 import { KubeClient } from "../../runtime/kube/client.ts";
+import { agentKey, agentSubject, csrFor, kubeconfigWith } from "../support/agent-identity.ts";
 import { useControlPlane } from "../support/controlplane.ts";
 import { eventually } from "../support/wait.ts";
 
@@ -31,29 +29,7 @@ const clusterRef = {
 };
 
 async function agentCsr(cluster: string): Promise<CertificateSigningRequest> {
-  const keys = await webcrypto.subtle.generateKey({ name: "ECDSA", namedCurve: "P-256" }, true, [
-    "sign",
-    "verify",
-  ]);
-  const request = await x509.Pkcs10CertificateRequestGenerator.create(
-    {
-      name: `O=system:open-cluster-management:${cluster}, O=system:open-cluster-management:managed-clusters, CN=system:open-cluster-management:${cluster}:agent1`,
-      keys,
-      signingAlgorithm: { name: "ECDSA", hash: "SHA-256" },
-    },
-    webcrypto,
-  );
-  return {
-    apiVersion: "certificates.k8s.io/v1",
-    kind: "CertificateSigningRequest",
-    metadata: { generateName: `${cluster}-`, labels: { [Labels.clusterName]: cluster } },
-    spec: {
-      request: Buffer.from(request.toString("pem")).toString("base64"),
-      signerName: Csr.signerName,
-      usages: [...Csr.usages],
-      expirationSeconds: 3600,
-    },
-  };
+  return csrFor(await agentKey(), cluster, agentSubject(cluster));
 }
 
 describe("auto-approval", () => {
@@ -75,22 +51,7 @@ describe("auto-approval", () => {
     await controllers.start();
     const token = await mintBootstrapToken(admin);
     bootstrap = await KubeClient.fromString(
-      stringify({
-        apiVersion: "v1",
-        kind: "Config",
-        clusters: [
-          {
-            name: "hub",
-            cluster: {
-              server: fixture.plane.server,
-              "certificate-authority-data": Buffer.from(fixture.plane.caPem).toString("base64"),
-            },
-          },
-        ],
-        users: [{ name: "bootstrap", user: { token } }],
-        contexts: [{ name: "bootstrap", context: { cluster: "hub", user: "bootstrap" } }],
-        "current-context": "bootstrap",
-      }),
+      kubeconfigWith(fixture.plane.server, fixture.plane.caPem, { token }),
     );
   });
   after(async () => {
