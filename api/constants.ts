@@ -656,6 +656,14 @@ export const Permissions = {
   executeAs: { group: Groups.work, resource: "manifestworks", verb: "execute-as" },
 } as const;
 
+export const BosunAgent = {
+  /**
+   * An agent cut off from the hub's API server retries once per this window, in a slot of its
+   * own: a fleet that lost the server together comes back spread over the window.
+   */
+  hubReconnectWindowSeconds: 60,
+} as const;
+
 export const Lease = {
   name: "managed-cluster-lease",
   /** The hub creates a missing lease with this holder. */

@@ -10,7 +10,7 @@ import { jittered } from "../runtime/jitter.ts";
 import type { KubeClient } from "../runtime/kube/client.ts";
 import { Informer } from "../runtime/informer.ts";
 import type { KubeObject } from "../runtime/kube/types.ts";
-import { Namespaces, SecretKeys, Secrets } from "../api/constants.ts";
+import { BosunAgent, Namespaces, SecretKeys, Secrets } from "../api/constants.ts";
 import { judgeBootstrapChange } from "./bootstrap/bootstrap-change.ts";
 import {
   decodeSecretData,
@@ -62,6 +62,11 @@ export interface AgentOptions extends SecretLocation {
   reservedClusterClaimSuffixes?: string[];
   /** Status refresh period without events. Default 60 s. */
   statusResyncMs?: number;
+  /**
+   * Cut off from the hub's API server past a prompt retry, the agent's watches retry once per
+   * this window, each in a slot of its own, so that a fleet reconnects spread out. Default 60 s.
+   */
+  hubReconnectWindowMs?: number;
   /** Runs the work agent, which applies this cluster's ManifestWorks. Default true. */
   workAgent?: boolean;
   /** Full resync of every ManifestWork without events (stretched by up to 10%). Default 4 min. */
@@ -160,6 +165,7 @@ async function runWithCertificate(
   const { logger, random } = dependencies;
   const sessionOver = new AbortController();
   const session = AbortSignal.any([options.signal, sessionOver.signal]);
+  const hubReconnectWindowMs = options.hubReconnectWindowMs ?? BosunAgent.hubReconnectWindowSeconds * 1000;
   const status = new ClusterStatusAgent({
     hubClient: connection.client,
     managedClient: options.managedClient,
@@ -168,6 +174,7 @@ async function runWithCertificate(
     logger,
     registry: dependencies.registry,
     resyncMs: options.statusResyncMs,
+    hubReconnectWindowMs,
     maxCustomClusterClaims: options.maxCustomClusterClaims,
     reservedClusterClaimSuffixes: options.reservedClusterClaimSuffixes,
     random,
@@ -184,6 +191,7 @@ async function runWithCertificate(
           logger,
           registry: dependencies.registry,
           resyncMs: options.workResyncMs,
+          hubReconnectWindowMs,
           evictionGracePeriodMs: options.workEvictionGracePeriodMs,
           random,
         });

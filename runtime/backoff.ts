@@ -22,3 +22,15 @@ export function backoffMs(
 ): number {
   return jittered(exponentialDelay(attempt - 1, baseMs, maxMs), jitter, random);
 }
+
+/**
+ * The wait until the next slot of a repeating schedule: slots fall `phaseMs` after every
+ * multiple of `windowMs` on the clock, and the wait is at least `minimumMs`. Processes with
+ * phases spread over the window that all wait for their slot come back evenly spread over one
+ * window, however long they were cut off, where random delays drawn afresh on each failure
+ * would bunch up at the end of an outage.
+ */
+export function nextSlotDelayMs(nowMs: number, phaseMs: number, windowMs: number, minimumMs = 0): number {
+  const earliest = nowMs + minimumMs;
+  return minimumMs + ((((phaseMs - earliest) % windowMs) + windowMs) % windowMs);
+}

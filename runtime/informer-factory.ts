@@ -22,7 +22,7 @@ export interface ResourceType {
 
 export type InformerTuning = Pick<
   InformerOptions,
-  "watchTimeoutSeconds" | "livenessTimeoutMs" | "backoff" | "random" | "delay"
+  "watchTimeoutSeconds" | "livenessTimeoutMs" | "backoff" | "reconnectWindowMs" | "random" | "delay"
 >;
 
 export interface InformerFactoryOptions {

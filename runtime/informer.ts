@@ -3,9 +3,12 @@
 // reconciles the cache against the fresh list, emitting only real differences; any other
 // failure retries with exponential backoff and jitter; a watch that goes silent for longer
 // than the liveness timeout is torn down and reopened. Handlers see each change once.
+// With a reconnect window (a fleet's agents watching one hub), an informer that stays cut off
+// past two prompt attempts retries only in its own slot of that window, so that thousands of
+// agents losing the hub's API server together do not all come back in the same second.
 import { setTimeout as sleep } from "node:timers/promises";
 import type { Logger } from "pino";
-import { backoffMs } from "./backoff.ts";
+import { backoffMs, nextSlotDelayMs } from "./backoff.ts";
 import { KubeApiError } from "./errors.ts";
 import type { KubeApi } from "./kube/client.ts";
 import { objectKey, type KubeObject, type Unstructured } from "./kube/types.ts";
@@ -53,7 +56,14 @@ export interface InformerOptions {
   /** A watch with no event or bookmark for this long is presumed dead and reopened. */
   livenessTimeoutMs?: number;
   backoff?: Partial<BackoffOptions>;
+  /**
+   * After the first retry fails, retry once per this window, at a phase drawn once per
+   * informer; unset, the exponential backoff goes on (for the hub's own few informers).
+   */
+  reconnectWindowMs?: number;
   random?: () => number;
+  /** The wall clock the reconnect slots are laid on (milliseconds). */
+  now?: () => number;
   /** Waits between retries; injectable so tests can observe the backoff. */
   delay?: (ms: number, signal: AbortSignal) => Promise<void>;
 }
@@ -67,6 +77,8 @@ export class Informer<T extends KubeObject = Unstructured> {
   readonly #backoff: BackoffOptions;
   readonly #random: () => number;
   readonly #delay: (ms: number, signal: AbortSignal) => Promise<void>;
+  readonly #now: () => number;
+  readonly #reconnectPhaseMs: number;
   readonly #store = new Map<string, T>();
   readonly #byNamespace = new Map<string, Set<string>>();
   /** Registered indexes: name → the index function and index value → keys. */
@@ -89,6 +101,8 @@ export class Informer<T extends KubeObject = Unstructured> {
     this.#backoff = { ...defaultBackoff, ...options.backoff };
     this.#random = options.random ?? Math.random;
     this.#delay = options.delay ?? ((ms, signal) => sleep(ms, undefined, { signal }));
+    this.#now = options.now ?? Date.now;
+    this.#reconnectPhaseMs = this.#random() * (options.reconnectWindowMs ?? 0);
   }
 
   addHandlers(handlers: InformerHandlers<T>): void {
@@ -223,6 +237,10 @@ export class Informer<T extends KubeObject = Unstructured> {
 
   #backoffDelay(failures: number): number {
     const { initialMs, maxMs, jitter } = this.#backoff;
+    const windowMs = this.#options.reconnectWindowMs;
+    // The watch's own end was the first prompt attempt's cue, this retry the second.
+    if (windowMs && failures > 1)
+      return Math.round(nextSlotDelayMs(this.#now(), this.#reconnectPhaseMs, windowMs, initialMs));
     return Math.round(backoffMs(failures, initialMs, maxMs, this.#random, jitter));
   }
 

@@ -23,10 +23,13 @@ export interface AgentProcessOptions {
   joinConcurrency: number;
   kubernetesVersion: string;
   idleSocketTimeoutMs: number;
+  hubReconnectWindowMs: number;
 }
 
 export interface AgentProcessStats extends AgentCounters {
   agents: number;
+  /** Work watch (re)starts over all agents. */
+  watchRestarts: number;
   rssBytes: number;
   heapUsedBytes: number;
   cpu: { user: number; system: number };
@@ -72,7 +75,7 @@ async function main(options: AgentProcessOptions): Promise<void> {
   csrs.start();
   await csrs.waitForSync();
 
-  const counters: AgentCounters = { joined: 0, writes: 0, failures: 0, watchRestarts: 0, workReports: 0 };
+  const counters: AgentCounters = { joined: 0, writes: 0, failures: 0, workReports: 0 };
   const regions = ["us-east-1", "us-west-2", "eu-west-1", "ap-south-1"];
   const fleet: FleetContext = {
     bootstrap,
@@ -100,6 +103,7 @@ async function main(options: AgentProcessOptions): Promise<void> {
     },
     kubernetesVersion: options.kubernetesVersion,
     idleSocketTimeoutMs: options.idleSocketTimeoutMs,
+    hubReconnectWindowMs: options.hubReconnectWindowMs,
   };
   const agents = new Map<string, SimulatedAgent>();
   const joining = limiter(options.joinConcurrency);
@@ -136,13 +140,13 @@ async function main(options: AgentProcessOptions): Promise<void> {
         type: "stats",
         ...counters,
         agents: agents.size,
+        watchRestarts: [...agents.values()].reduce((sum, agent) => sum + agent.watchStarts, 0),
         rssBytes: memory.rss,
         heapUsedBytes: memory.heapUsed,
         cpu: process.cpuUsage(),
       } satisfies AgentProcessStats & { type: string });
     } else if (message.type === "stop") {
-      for (const agent of agents.values()) agent.stop();
-      void csrs.stop().then(() => {
+      void Promise.all([...[...agents.values()].map((agent) => agent.stop()), csrs.stop()]).then(() => {
         bootstrap.close();
         send({ type: "stopped" });
         process.exit(0);

@@ -3,7 +3,9 @@
 // server's request totals (bench/apiserver-metrics.ts) summed into writes and all requests, and a
 // convergence curve (how many clusters reached a state, over time).
 import { readFileSync } from "node:fs";
-import type { ServedTotals } from "../apiserver-metrics.ts";
+import { setTimeout as sleep } from "node:timers/promises";
+import type { KubeClient } from "../../runtime/kube/client.ts";
+import { readServedTotals, type ServedTotals } from "../apiserver-metrics.ts";
 
 /** Linux reports process times in clock ticks of 1/100 s. */
 const ticksPerSecond = 100;
@@ -86,6 +88,31 @@ export function writesBetween(before: ServedTotals, after: ServedTotals, top = 8
 }
 
 /** How many reached a state, sampled over time. */
+/** The highest mean over `width` consecutive per-second samples (requests per second). */
+export function peakRate(perSecond: readonly number[], width: number): number {
+  let best = 0;
+  let sum = 0;
+  for (let i = 0; i < perSecond.length; i++) {
+    sum += perSecond[i]!;
+    if (i >= width) sum -= perSecond[i - width]!;
+    if (i >= width - 1) best = Math.max(best, sum / width);
+  }
+  return Math.round(best * 10) / 10;
+}
+
+/** Requests served per second, sampled once a second until `untilMs` (failed reads skipped). */
+export async function sampleRequestRate(client: KubeClient, untilMs: number): Promise<number[]> {
+  const samples: number[] = [];
+  let previous: ServedTotals | undefined;
+  while (Date.now() < untilMs) {
+    const now = await readServedTotals(client).catch(() => undefined);
+    if (now && previous) samples.push(requestCounts(now).all - requestCounts(previous).all);
+    previous = now;
+    await sleep(1_000);
+  }
+  return samples;
+}
+
 export class Curve {
   readonly points: [seconds: number, count: number][] = [];
   readonly #startedMs: number;

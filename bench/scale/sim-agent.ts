@@ -27,9 +27,9 @@ import { availableMessage, desiredClusterStatus } from "../../klusterlet/status/
 import { LeaseRenewer } from "../../klusterlet/status/lease.ts";
 import type { Clock } from "../../runtime/clock.ts";
 import { findCondition } from "../../runtime/conditions.ts";
-import { backoffMs } from "../../runtime/backoff.ts";
 import { isKubeApiError } from "../../runtime/errors.ts";
 import { jittered } from "../../runtime/jitter.ts";
+import { Informer } from "../../runtime/informer.ts";
 import { KubeClient } from "../../runtime/kube/client.ts";
 import { patchStatus } from "../../runtime/status.ts";
 import { appliedConditions, reportedPolicyStatus } from "../reported-status.ts";
@@ -51,13 +51,14 @@ export interface FleetContext {
   claims: (cluster: string) => { name: string; value: string }[];
   kubernetesVersion: string;
   idleSocketTimeoutMs: number;
+  /** The agents' `--hub-reconnect-window`. */
+  hubReconnectWindowMs: number;
 }
 
 export interface AgentCounters {
   joined: number;
   writes: number;
   failures: number;
-  watchRestarts: number;
   workReports: number;
 }
 
@@ -90,7 +91,7 @@ export class SimulatedAgent {
   #lease?: LeaseRenewer;
   /** Generation last reported, by work name. */
   readonly #reported = new Map<string, number>();
-  readonly #works = new Map<string, ManifestWork>();
+  #works?: Informer<ManifestWork>;
   #reporting = false;
   #dirty = false;
   #joined = false;
@@ -143,7 +144,7 @@ export class SimulatedAgent {
     this.#lease.update(true, cluster.spec?.leaseDurationSeconds);
     this.#joined = true;
     fleet.counters.joined++;
-    void this.#watchWorks(signal);
+    this.#watchWorks();
   }
 
   async #counted<T>(write: Promise<T>): Promise<T> {
@@ -217,49 +218,37 @@ export class SimulatedAgent {
     }
   }
 
-  /** Lists and watches the works of the cluster's namespace until stopped, re-listing when the watch expires. */
-  async #watchWorks(signal: AbortSignal): Promise<void> {
-    const client = this.#client!;
-    const { apiVersion, kind } = Resources.ManifestWork;
-    let resourceVersion: string | undefined;
-    let failures = 0;
-    while (!signal.aborted) {
-      try {
-        if (resourceVersion === undefined) {
-          const list = await client.list<ManifestWork>(apiVersion, kind, { namespace: this.name });
-          this.#works.clear();
-          for (const work of list.items) this.#works.set(work.metadata.name!, work);
-          resourceVersion = list.metadata?.resourceVersion;
-          this.#report();
-        }
-        for await (const event of client.watch<ManifestWork>(apiVersion, kind, {
-          namespace: this.name,
-          resourceVersion,
-          signal,
-          // As client-go's reflector: the server ends the watch after a while, spread out.
-          timeoutSeconds: Math.round(jittered(300, 1, this.#fleet.random)),
-        })) {
-          resourceVersion = event.object.metadata.resourceVersion ?? resourceVersion;
-          if (event.type === "BOOKMARK") continue;
-          const name = event.object.metadata.name!;
-          if (event.type === "DELETED") {
-            this.#works.delete(name);
-            this.#reported.delete(name);
-          } else this.#works.set(name, event.object);
-          this.#report();
-        }
-        failures = 0;
-      } catch (error) {
-        if (signal.aborted) return;
-        if (isKubeApiError(error, 410)) resourceVersion = undefined;
-        failures++;
-        // The backoff of bosun's informers (runtime/informer.ts), which the real agent watches with.
-        await new Promise((resolve) =>
-          setTimeout(resolve, backoffMs(failures, 250, 30_000, this.#fleet.random, 0.2)),
-        );
-      }
-      this.#fleet.counters.watchRestarts++;
-    }
+  /**
+   * Lists and watches the works of the cluster's namespace with bosun's informer, tuned as the
+   * real work agent's hub informers are (the reconnect window included), until stopped.
+   */
+  #watchWorks(): void {
+    const fleet = this.#fleet;
+    const informer = new Informer<ManifestWork>({
+      client: this.#client!,
+      apiVersion: Resources.ManifestWork.apiVersion,
+      kind: Resources.ManifestWork.kind,
+      namespace: this.name,
+      // Thousands of agents each warning about the same outage say nothing more than one.
+      logger: fleet.logger.child({ cluster: this.name }, { level: "error" }),
+      reconnectWindowMs: fleet.hubReconnectWindowMs,
+      random: fleet.random,
+    });
+    const report = () => this.#report();
+    informer.addHandlers({
+      onAdd: report,
+      onUpdate: report,
+      onDelete: (work) => {
+        this.#reported.delete(work.metadata.name!);
+      },
+    });
+    this.#works = informer;
+    informer.start();
+  }
+
+  /** Watch (re)starts of this agent's work informer. */
+  get watchStarts(): number {
+    return this.#works?.stats.watches ?? 0;
   }
 
   /** Reports every work at a generation not reported yet, one write at a time for this agent. */
@@ -272,7 +261,7 @@ export class SimulatedAgent {
     void (async () => {
       do {
         this.#dirty = false;
-        for (const work of [...this.#works.values()]) {
+        for (const work of this.#works?.list() ?? []) {
           if (work.metadata.deletionTimestamp) continue;
           if (this.#reported.get(work.metadata.name!) === work.metadata.generation) continue;
           await this.#reportWork(work);
@@ -309,9 +298,10 @@ export class SimulatedAgent {
     }
   }
 
-  stop(): void {
+  async stop(): Promise<void> {
     this.#stop.abort();
     this.#lease?.update(false, undefined);
+    await this.#works?.stop();
     this.#client?.close();
   }
 }

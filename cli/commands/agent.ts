@@ -2,6 +2,7 @@
 // wrote, then keeps the cluster's lease, status and claims current and applies the cluster's
 // ManifestWorks, until interrupted.
 import { Option, type Command } from "commander";
+import { BosunAgent } from "../../api/constants.ts";
 import { collectDefaultMetrics, Registry } from "prom-client";
 import { runAgent } from "../../klusterlet/agent.ts";
 import { parseGoDuration } from "../../klusterlet/policy/interval.ts";
@@ -18,6 +19,7 @@ interface AgentFlags extends KubeFlags {
   clientCertExpirationSeconds?: string;
   externalServerUrls?: string;
   appliedmanifestworkEvictionGracePeriod: string;
+  hubReconnectWindow: string;
   clockOffsetSeconds?: string;
   logLevel: string;
 }
@@ -40,6 +42,11 @@ export function registerAgent(program: Command): void {
       "how long an AppliedManifestWork whose ManifestWork is gone is kept before it and what it applied are deleted (100 years or more: never)",
       "60m",
     )
+    .option(
+      "--hub-reconnect-window <duration>",
+      "cut off from the hub's API server, retry once per this window in a slot of this agent's own, so that a fleet does not reconnect all at once",
+      `${BosunAgent.hubReconnectWindowSeconds}s`,
+    )
     .option("--log-level <level>", "trace, debug, info, warn or error", "info")
     // For fault tests: runs the agent as if its clock were this many seconds ahead (negative: behind).
     .addOption(new Option("--clock-offset-seconds <n>").hideHelp())
@@ -55,6 +62,12 @@ export function registerAgent(program: Command): void {
       if (evictionGracePeriodMs === undefined || evictionGracePeriodMs < 0) {
         throw new Error(
           `--appliedmanifestwork-eviction-grace-period must be a duration such as 60m or 24h, got "${flags.appliedmanifestworkEvictionGracePeriod}"`,
+        );
+      }
+      const hubReconnectWindowMs = parseGoDuration(flags.hubReconnectWindow);
+      if (hubReconnectWindowMs === undefined || hubReconnectWindowMs <= 0) {
+        throw new Error(
+          `--hub-reconnect-window must be a positive duration such as 60s or 2m, got "${flags.hubReconnectWindow}"`,
         );
       }
       const clockOffsetSeconds = Number(flags.clockOffsetSeconds ?? 0);
@@ -82,6 +95,7 @@ export function registerAgent(program: Command): void {
         registry,
         expirationSeconds,
         workEvictionGracePeriodMs: evictionGracePeriodMs,
+        hubReconnectWindowMs,
         clockOffsetMs: clockOffsetSeconds * 1000,
         externalServerUrls: flags.externalServerUrls
           ?.split(",")

@@ -7,6 +7,7 @@
 // then removes the old ones: the hub sees the old bundle or the new one, never a mix.
 import { readdir, readFile, stat } from "node:fs/promises";
 import { basename, extname, join } from "node:path";
+import { isDeepStrictEqual } from "node:util";
 import { setTimeout as sleep } from "node:timers/promises";
 import type { Command } from "commander";
 import { stringify } from "yaml";
@@ -396,12 +397,21 @@ async function applyReplicaSet(
     fieldManager: BosunBundle.fieldManager,
     force: true,
   });
-  const action: Action = !existing
-    ? "created"
-    : existing.metadata.resourceVersion === stored.metadata.resourceVersion
-      ? "unchanged"
-      : "updated";
+  const action: Action = !existing ? "created" : appliedChange(existing, stored) ? "updated" : "unchanged";
   return { stored, action };
+}
+
+/**
+ * Whether the apply changed the replica set: its spec (generation), labels or annotations.
+ * Not the resourceVersion: the hub's status write between the read and the apply bumps it
+ * too, and that is no update of ours.
+ */
+function appliedChange(existing: ManifestWorkReplicaSet, stored: ManifestWorkReplicaSet): boolean {
+  return (
+    existing.metadata.generation !== stored.metadata.generation ||
+    !isDeepStrictEqual(existing.metadata.labels ?? {}, stored.metadata.labels ?? {}) ||
+    !isDeepStrictEqual(existing.metadata.annotations ?? {}, stored.metadata.annotations ?? {})
+  );
 }
 
 /**

@@ -36,6 +36,8 @@ export interface StatusAgentOptions {
   registry: Registry;
   /** How often the status is refreshed without any event (stretched by up to 10%). Default 60 s. */
   resyncMs?: number;
+  /** See `AgentOptions.hubReconnectWindowMs`. */
+  hubReconnectWindowMs?: number;
   maxCustomClusterClaims?: number;
   reservedClusterClaimSuffixes?: readonly string[];
   random?: () => number;
@@ -66,6 +68,7 @@ export class ClusterStatusAgent {
       // The agent may see only its own ManagedCluster.
       fieldSelector: `metadata.name=${options.clusterName}`,
       logger: this.#logger,
+      reconnectWindowMs: options.hubReconnectWindowMs,
     });
     this.#nodes = new Informer({
       client: options.managedClient,

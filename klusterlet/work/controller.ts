@@ -52,6 +52,8 @@ export interface WorkAgentOptions {
   registry: Registry;
   /** Full resync of every work, stretched by up to 10%. Default 4 min. */
   resyncMs?: number;
+  /** See `AgentOptions.hubReconnectWindowMs`. */
+  hubReconnectWindowMs?: number;
   /** How soon a custom resource waiting for its CRD is looked at again. Default 1 s. */
   crdWaitMs?: number;
   /** Keys reconciled at once. Default 4. */
@@ -124,7 +126,11 @@ export class WorkAgent {
     this.#hubHash = hubHash(
       options.hubClient.kubeConfig.getCurrentCluster()?.server ?? options.hubClient.server,
     );
-    this.#hubInformers = new InformerFactory({ client: options.hubClient, logger: this.#logger });
+    this.#hubInformers = new InformerFactory({
+      client: options.hubClient,
+      logger: this.#logger,
+      tuning: { reconnectWindowMs: options.hubReconnectWindowMs },
+    });
     this.#managedInformers = new InformerFactory({ client: options.managedClient, logger: this.#logger });
     // The agent may see the ManifestWorks of its own cluster namespace only.
     this.#works = this.#hubInformers.informer<ManifestWork>(Resources.ManifestWork, {

@@ -247,4 +247,53 @@ describe("informer", () => {
       client.close();
     }
   });
+
+  test("with a reconnect window, retries past the prompt one wait for the informer's own slot", async () => {
+    await createNamespace("informer-slots");
+    const ns = "informer-slots";
+    const windowMs = 2_000;
+    // The first draw is the informer's phase in the window: 0.25 of 2 s.
+    const phaseMs = 500;
+    let lastNow = 0;
+    const landings: { ms: number; at: number }[] = [];
+    const client = await KubeClient.fromFile(fixture.plane.kubeconfigPath);
+    const informer = new Informer({
+      client,
+      apiVersion: "v1",
+      kind: "ConfigMap",
+      namespace: ns,
+      logger,
+      backoff: { initialMs: 100, maxMs: 800, jitter: 0 },
+      reconnectWindowMs: windowMs,
+      random: () => 0.25,
+      now: () => (lastNow = Date.now()),
+      delay: async (ms, signal) => {
+        landings.push({ ms, at: (lastNow + ms) % windowMs });
+        await new Promise((resolve) => setTimeout(resolve, ms, signal));
+      },
+    });
+    const events = recordEvents(informer);
+    informer.start();
+    try {
+      await informer.waitForSync();
+      await fixture.plane.stopApiServer();
+      await eventually(() => assert.ok(landings.length >= 4, `retries so far: ${landings.length}`), {
+        timeoutMs: 30_000,
+      });
+      // The prompt retry is the backoff's first step; every later one lands on the phase.
+      assert.equal(landings[0]!.ms, 100);
+      for (const landing of landings.slice(1, 4)) {
+        assert.equal(landing.at, phaseMs, `retry in ${landing.ms} ms lands on the phase`);
+        assert.ok(landing.ms >= 100 && landing.ms < 100 + windowMs, `${landing.ms} ms`);
+      }
+      await fixture.plane.startApiServer();
+      await eventually(() => admin.create(configMap(ns, "after-slot", { v: "1" })));
+      await eventually(() => assert.ok(events.includes("add after-slot"), events.join(", ")), {
+        timeoutMs: 60_000,
+      });
+    } finally {
+      await informer.stop();
+      client.close();
+    }
+  });
 });
