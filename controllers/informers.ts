@@ -19,6 +19,27 @@ export const HubInformers = {
     resource: { apiVersion: "certificates.k8s.io/v1", kind: "CertificateSigningRequest" },
     scope: { labelSelector: Labels.clusterName },
   },
+  /**
+   * Each cluster's access objects on the hub (labelled with their cluster's name): its
+   * namespace, ClusterRole and ClusterRoleBinding, and the RoleBindings in its namespace. Read
+   * from these caches, a resync or a restart checks 10,000 clusters' access without a request.
+   */
+  clusterNamespaces: {
+    resource: { apiVersion: "v1", kind: "Namespace" },
+    scope: { labelSelector: Labels.clusterName },
+  },
+  clusterRoles: {
+    resource: { apiVersion: "rbac.authorization.k8s.io/v1", kind: "ClusterRole" },
+    scope: { labelSelector: Labels.clusterName },
+  },
+  clusterRoleBindings: {
+    resource: { apiVersion: "rbac.authorization.k8s.io/v1", kind: "ClusterRoleBinding" },
+    scope: { labelSelector: Labels.clusterName },
+  },
+  clusterNamespaceRoleBindings: {
+    resource: { apiVersion: "rbac.authorization.k8s.io/v1", kind: "RoleBinding" },
+    scope: { labelSelector: Labels.clusterName },
+  },
   /** PlacementDecisions made by a placement controller (labelled with their placement). */
   placementDecisions: {
     resource: Resources.PlacementDecision,

@@ -5,7 +5,7 @@
 import { readFileSync } from "node:fs";
 import { setTimeout as sleep } from "node:timers/promises";
 import type { KubeClient } from "../../runtime/kube/client.ts";
-import { readServedTotals, type ServedTotals } from "../apiserver-metrics.ts";
+import { readServedTotals, servedBetween, type ServedTotals } from "../apiserver-metrics.ts";
 
 /** Linux reports process times in clock ticks of 1/100 s. */
 const ticksPerSecond = 100;
@@ -88,25 +88,58 @@ export function writesBetween(before: ServedTotals, after: ServedTotals, top = 8
 }
 
 /** How many reached a state, sampled over time. */
-/** The highest mean over `width` consecutive per-second samples (requests per second). */
-export function peakRate(perSecond: readonly number[], width: number): number {
-  let best = 0;
-  let sum = 0;
-  for (let i = 0; i < perSecond.length; i++) {
-    sum += perSecond[i]!;
-    if (i >= width) sum -= perSecond[i - width]!;
-    if (i >= width - 1) best = Math.max(best, sum / width);
-  }
-  return Math.round(best * 10) / 10;
+/** One second's requests, with the readings either side of it. */
+export interface RequestSample {
+  requests: number;
+  before: ServedTotals;
+  after: ServedTotals;
 }
 
-/** Requests served per second, sampled once a second until `untilMs` (failed reads skipped). */
-export async function sampleRequestRate(client: KubeClient, untilMs: number): Promise<number[]> {
-  const samples: number[] = [];
+/** Where the highest mean over `width` consecutive samples starts, and that mean per second. */
+function busiestWindow(samples: readonly RequestSample[], width: number): { start: number; rate: number } {
+  let best = { start: -1, rate: 0 };
+  let sum = 0;
+  for (let i = 0; i < samples.length; i++) {
+    sum += samples[i]!.requests;
+    if (i >= width) sum -= samples[i - width]!.requests;
+    if (i >= width - 1 && sum / width > best.rate) best = { start: i - width + 1, rate: sum / width };
+  }
+  return best;
+}
+
+/** The highest mean over `width` consecutive per-second samples (requests per second). */
+export function peakRate(samples: readonly RequestSample[], width: number): number {
+  return Math.round(busiestWindow(samples, width).rate * 10) / 10;
+}
+
+/** The busiest requests by `<VERB> <resource>` over the peak window of `width` samples. */
+export function peakRequests(
+  samples: readonly RequestSample[],
+  width: number,
+  top = 8,
+): Record<string, number> {
+  const { start } = busiestWindow(samples, width);
+  if (start < 0) return {};
+  const { requests } = servedBetween(samples[start]!.before, samples[start + width - 1]!.after);
+  return Object.fromEntries(
+    Object.entries(requests)
+      .slice(0, top)
+      .map(([key, { count }]) => [key, count]),
+  );
+}
+
+/** Requests served, sampled once a second until `untilMs`; a failed reading skips its seconds. */
+export async function sampleRequests(client: KubeClient, untilMs: number): Promise<RequestSample[]> {
+  const samples: RequestSample[] = [];
   let previous: ServedTotals | undefined;
   while (Date.now() < untilMs) {
     const now = await readServedTotals(client).catch(() => undefined);
-    if (now && previous) samples.push(requestCounts(now).all - requestCounts(previous).all);
+    if (now && previous)
+      samples.push({
+        requests: requestCounts(now).all - requestCounts(previous).all,
+        before: previous,
+        after: now,
+      });
     previous = now;
     await sleep(1_000);
   }

@@ -39,7 +39,7 @@ import { findCondition } from "../../runtime/conditions.ts";
 import { installCrds } from "../../runtime/crds.ts";
 import { Informer } from "../../runtime/informer.ts";
 import { KubeClient } from "../../runtime/kube/client.ts";
-import { readServedTotals } from "../apiserver-metrics.ts";
+import { profileApiServer, readServedTotals } from "../apiserver-metrics.ts";
 import type { AgentProcessOptions, AgentProcessStats } from "./agents-process.ts";
 import {
   Curve,
@@ -47,10 +47,12 @@ import {
   fetchText,
   metricValue,
   peakRate,
+  peakRequests,
   processCpuSeconds,
   processRssBytes,
   requestCounts,
-  sampleRequestRate,
+  type RequestSample,
+  sampleRequests,
   writesBetween,
 } from "./measure.ts";
 
@@ -67,12 +69,15 @@ const { values: args } = parseArgs({
     "reconnect-window-seconds": { type: "string", default: String(BosunAgent.hubReconnectWindowSeconds) },
     "timeout-minutes": { type: "string", default: "30" },
     plot: { type: "boolean", default: false },
+    /** Takes 30 s CPU profiles of the API server into this directory: mid-join (at half, at most 3,000 clusters) and at rest. */
+    "apiserver-profile-dir": { type: "string" },
   },
 });
 const clusters = Number(args.clusters);
 const policies = Number(args.policies);
 const steadyMinutes = Number(args["steady-minutes"]);
 const timeoutMs = Number(args["timeout-minutes"]) * 60_000;
+const profileDir = args["apiserver-profile-dir"];
 const namespace = "scale";
 const clusterApi = "cluster.open-cluster-management.io";
 const policyApi = "policy.open-cluster-management.io";
@@ -211,7 +216,11 @@ async function main(): Promise<void> {
   const plane = await ControlPlane.start({
     name: `scale-${clusters}`,
     binaries,
-    apiserverArgs: ["--max-requests-inflight=800", "--max-mutating-requests-inflight=400"],
+    apiserverArgs: [
+      "--max-requests-inflight=800",
+      "--max-mutating-requests-inflight=400",
+      ...(profileDir ? ["--profiling=true"] : []),
+    ],
   });
   const admin = await KubeClient.fromFile(plane.kubeconfigPath);
   const results: ScenarioResult[] = [];
@@ -304,7 +313,21 @@ async function main(): Promise<void> {
     say("join");
     const joinCpu = hub.pid ? processCpuSeconds(hub.pid) : 0;
     const joined = agents.request<{ joined: number; failed: number }>({ type: "join", names });
-    const join = await converge("joined and available", clusters, available, () =>
+    const profiles: Promise<void>[] = [];
+    const profile = (label: string) => {
+      if (profileDir)
+        profiles.push(
+          profileApiServer(plane, `${profileDir}/apiserver-${clusters}-${label}.pprof`, 30).catch(
+            (error: unknown) => say(`profile ${label}: ${String(error)}`),
+          ),
+        );
+    };
+    const availableAndProfiled = () => {
+      const count = available();
+      if (profiles.length === 0 && count >= Math.min(clusters / 2, 3000)) profile(`join-at-${count}`);
+      return count;
+    };
+    const join = await converge("joined and available", clusters, availableAndProfiled, () =>
       names
         .filter((name) => {
           const cluster = managedClusters.get(name);
@@ -476,10 +499,11 @@ async function main(): Promise<void> {
     };
     let peakHubRss = 0;
     const steadyEnd = steadyStart.at + steadyMinutes * 60_000;
-    const steadySamples: number[] = [];
+    const steadySamples: RequestSample[] = [];
+    profile("steady");
     while (Date.now() < steadyEnd) {
       peakHubRss = Math.max(peakHubRss, processRssBytes(hub.pid!));
-      steadySamples.push(...(await sampleRequestRate(admin, Math.min(steadyEnd, Date.now() + 10_000))));
+      steadySamples.push(...(await sampleRequests(admin, Math.min(steadyEnd, Date.now() + 10_000))));
     }
     const steadyPeak10 = peakRate(steadySamples, 10);
     const steadyStop = {
@@ -629,7 +653,7 @@ async function main(): Promise<void> {
     const restartsBefore = (await agents.stats()).watchRestarts;
     await plane.restartApiServer();
     // The agents come back over their reconnect window: sample past its end.
-    const samples = await sampleRequestRate(
+    const samples = await sampleRequests(
       admin,
       Date.now() + Number(args["reconnect-window-seconds"]) * 1000 + 30_000,
     );
@@ -647,7 +671,7 @@ async function main(): Promise<void> {
       clusters * policies,
       () => reported("NonCompliant"),
     );
-    const peak = Math.max(0, ...samples);
+    const peak = Math.max(0, ...samples.map((sample) => sample.requests));
     const peak10 = peakRate(samples, 10);
     const ratio = (rate: number) => Math.round((rate / Math.max(steadyRate, 0.1)) * 100) / 100;
     results.push(
@@ -663,6 +687,7 @@ async function main(): Promise<void> {
           "steady peak requests/s (10 s mean)": steadyPeak10,
           "peak / steady (1 s)": ratio(peak),
           "peak / steady (10 s mean)": ratio(peak10),
+          "busiest in the peak 10 s": peakRequests(samples, 10),
           "agent watch restarts": restartsAfter - restartsBefore,
         },
       }),

@@ -34,7 +34,7 @@ import type { Informer } from "../../runtime/informer.ts";
 import type { InformerFactory } from "../../runtime/informer-factory.ts";
 import { ControllerCache } from "../../runtime/controller-cache.ts";
 import { jittered } from "../../runtime/jitter.ts";
-import { refOf, type KubeApi } from "../../runtime/kube/client.ts";
+import type { KubeApi } from "../../runtime/kube/client.ts";
 import { objectKey, splitKey, type KubeObject, type Unstructured } from "../../runtime/kube/types.ts";
 import { objectAction } from "../../runtime/live-state.ts";
 import { patchStatus } from "../../runtime/status.ts";
@@ -102,6 +102,8 @@ export class RegistrationControllers {
   readonly csrs: Informer<CertificateSigningRequest>;
   readonly sets: Informer<ManagedClusterSet>;
   readonly bindings: Informer<ManagedClusterSetBinding>;
+  /** The clusters' access objects by kind (namespace, ClusterRole, ClusterRoleBinding, RoleBinding). */
+  readonly #access: ReadonlyMap<string, Informer<KubeObject>>;
   /** Per cluster: the acceptance its access objects were last written for, and when to write them again. */
   readonly #accessApplied = new Map<string, { accepted: boolean; resyncAtMs: number }>();
   /** Per cluster: the lease renewTime last seen and the hub's time when it was seen, for ClockSynced. */
@@ -130,6 +132,14 @@ export class RegistrationControllers {
     this.csrs = informers.informer(HubInformers.clusterCsrs.resource, HubInformers.clusterCsrs.scope);
     this.sets = informers.informer(Resources.ManagedClusterSet);
     this.bindings = informers.informer(Resources.ManagedClusterSetBinding);
+    this.#access = new Map(
+      [
+        HubInformers.clusterNamespaces,
+        HubInformers.clusterRoles,
+        HubInformers.clusterRoleBindings,
+        HubInformers.clusterNamespaceRoleBindings,
+      ].map(({ resource, scope }) => [resource.kind, informers.informer(resource, scope)]),
+    );
 
     const controller = (
       name: string,
@@ -200,6 +210,19 @@ export class RegistrationControllers {
       onUpdate: (_previous, current) => enqueueSet(current),
       onDelete: enqueueSet,
     });
+    // An access object changed or removed by anyone: its cluster's access is checked again,
+    // against the cache, and only what drifted is written.
+    const recheckAccess = (object: KubeObject) => {
+      const cluster = object.metadata.labels?.[Labels.clusterName];
+      if (!cluster) return;
+      this.#accessApplied.delete(cluster);
+      this.#clusterController.enqueue(cluster);
+    };
+    for (const informer of this.#access.values())
+      informer.addHandlers({
+        onUpdate: (_previous, current) => recheckAccess(current),
+        onDelete: recheckAccess,
+      });
     const enqueueBinding = (binding: KubeObject) => this.#bindingController.enqueue(objectKey(binding));
     this.bindings.addHandlers({
       onAdd: enqueueBinding,
@@ -227,7 +250,14 @@ export class RegistrationControllers {
   }
 
   get informers(): Informer<KubeObject>[] {
-    return [this.clusters, this.leases, this.csrs, this.sets, this.bindings] as Informer<KubeObject>[];
+    return [
+      this.clusters,
+      this.leases,
+      this.csrs,
+      this.sets,
+      this.bindings,
+      ...this.#access.values(),
+    ] as Informer<KubeObject>[];
   }
 
   /**
@@ -298,26 +328,24 @@ export class RegistrationControllers {
     const accepted = cluster.spec?.hubAcceptsClient === true;
 
     // Access first: the agent must be able to see (and, once accepted, report on) its cluster.
-    // Every lease renewal brings the cluster here, so the access objects are written again only
-    // when acceptance changed or a jittered resync is due, not on every reconcile.
+    // Every lease renewal brings the cluster here, so the access objects are checked only when
+    // acceptance changed, one of them changed, or a jittered resync is due. Each is compared with
+    // its cached copy and written only when it drifted: at rest, across restarts and after the
+    // API server's, a fleet's access objects cost no request at all.
     const applied = this.#accessApplied.get(name);
     const accessCurrent = applied?.accepted === accepted && now < applied.resyncAtMs;
-    // Unless this process just saw the acceptance change, the objects may well be in place (a
-    // resync, or the first look after a restart): each is read, and only what drifted is written.
-    // At rest and across restarts a fleet's access objects cost the API server reads, not writes.
-    const resync = applied === undefined || applied.accepted === accepted;
     if (accepted && !accessCurrent) {
-      await this.#ensureNamespace(name, resync);
+      await this.#ensureNamespace(name);
       for (const object of [
         clusterRoleFor(name, true),
         clusterRoleBindingFor(name),
         ...acceptedRoleBindingsFor(name),
       ]) {
-        await this.#applyAccess(object, resync);
+        await this.#applyAccess(object);
       }
     } else if (!accepted && !accessCurrent) {
       for (const object of [clusterRoleFor(name, false), clusterRoleBindingFor(name)]) {
-        await this.#applyAccess(object, resync);
+        await this.#applyAccess(object);
       }
       await this.#deleteAcceptedRoleBindings(name);
     }
@@ -426,18 +454,23 @@ export class RegistrationControllers {
     return requeueAfterMs === undefined ? undefined : { requeueAfterMs };
   }
 
-  /** Applies an access object; on a resync only when the server's copy lacks what it declares. */
-  async #applyAccess(object: Unstructured, resync: boolean): Promise<void> {
-    if (
-      resync &&
-      objectAction(object, await this.#client.getOrUndefined<Unstructured>(refOf(object))) === "unchanged"
-    )
-      return;
+  /** The cached copy of an access object, if the cache holds it. */
+  #cachedAccess(object: Unstructured): Unstructured | undefined {
+    return this.#access.get(object.kind)?.get(objectKey(object)) as Unstructured | undefined;
+  }
+
+  /** Applies an access object unless its cached copy holds everything it declares. */
+  async #applyAccess(object: Unstructured): Promise<void> {
+    if (objectAction(object, this.#cachedAccess(object)) === "unchanged") return;
     await applyServerSide(this.#client, object, { fieldManager: registrationFieldManager, force: true });
   }
 
-  async #ensureNamespace(name: string, resync = false): Promise<void> {
-    if (resync && (await this.#client.getOrUndefined({ apiVersion: "v1", kind: "Namespace", name }))) return;
+  async #ensureNamespace(name: string): Promise<void> {
+    const namespace = { apiVersion: "v1", kind: "Namespace", metadata: { name } };
+    if (this.#cachedAccess(namespace)) return;
+    // Not cached: not made yet, not seen yet, or made without the cluster label (by a user or a
+    // tool, before the cluster came), which only a read tells apart.
+    if (await this.#client.getOrUndefined({ apiVersion: "v1", kind: "Namespace", name })) return;
     try {
       await this.#client.create({
         apiVersion: "v1",
