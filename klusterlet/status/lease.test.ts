@@ -14,6 +14,8 @@ class FakeLeases {
   writes: string[] = [];
   reads = 0;
   createForbidden = false;
+  /** The hub's API server is unreachable: every request fails before reaching it. */
+  down = false;
   #version = 0;
 
   /** Another writer (the hub) changes the lease: the renewer's copy is stale now. */
@@ -45,6 +47,7 @@ class FakeLeases {
       return Promise.resolve(this.#stored(object));
     },
     replace: (object: Lease) => {
+      if (this.down) return Promise.reject(new Error("connect ECONNREFUSED"));
       if (!this.lease) return Promise.reject(new KubeApiError("not found", 404, "NotFound"));
       if (object.metadata.resourceVersion !== this.lease.metadata.resourceVersion)
         return Promise.reject(new KubeApiError("conflict", 409, "Conflict"));
@@ -89,6 +92,30 @@ describe("LeaseRenewer", () => {
     assert.equal(leases.reads, 2, "a conflict reads the lease again");
     assert.equal(leases.writes.length, 4, "and the renewal is still written");
     assert.equal(leases.lease.spec?.renewTime, "2026-03-01T10:03:00.000000Z");
+    await renewer.stop();
+  });
+
+  it("after renewals that never reached the server, writes again without reading first", async () => {
+    const { clock, leases, renewer } = setup();
+    leases.lease = {
+      apiVersion: "coordination.k8s.io/v1",
+      kind: "Lease",
+      metadata: { name: "managed-cluster-lease", namespace: "c1", resourceVersion: "0" },
+      spec: { leaseDurationSeconds: 60 },
+    };
+    renewer.update(true, 60);
+    await settle();
+    leases.down = true;
+    clock.advance(60_000);
+    await settle();
+    clock.advance(60_000);
+    await settle();
+    assert.equal(leases.writes.length, 1, "nothing written during the outage");
+    leases.down = false;
+    clock.advance(60_000);
+    await settle();
+    assert.equal(leases.reads, 1, "no read after the outage: the server's copy never moved");
+    assert.deepEqual(leases.writes.at(-1), "update 2026-03-01T10:03:00.000000Z");
     await renewer.stop();
   });
 

@@ -111,8 +111,11 @@ export class LeaseRenewer {
         this.renewals++;
         return;
       } catch (error) {
-        this.#last = undefined;
+        // Only the server's word that the lease moved on (or went) calls for a read; a renewal
+        // that did not reach it (an outage) tries the same write again next time, so that a
+        // fleet coming back does not double its lease traffic.
         if (!isKubeApiError(error, 409) && !isKubeApiError(error, 404)) throw error;
+        this.#last = undefined;
       }
     }
     const lease = await client.getOrUndefined<Lease>(ref);
