@@ -8,6 +8,13 @@ interface SharedInformer {
   scope: InformerScope;
 }
 
+/** The objects of one kind labelled with their cluster's name. */
+function labelledWithCluster(apiVersion: string, kind: string): SharedInformer {
+  return { resource: { apiVersion, kind }, scope: { labelSelector: Labels.clusterName } };
+}
+
+const rbacApi = "rbac.authorization.k8s.io/v1";
+
 export const HubInformers = {
   /** Each cluster's `managed-cluster-lease` in its namespace. */
   clusterLeases: {
@@ -15,31 +22,16 @@ export const HubInformers = {
     scope: { fieldSelector: `metadata.name=${Lease.name}` },
   },
   /** The CSRs made for clusters (labelled with their cluster name). */
-  clusterCsrs: {
-    resource: { apiVersion: "certificates.k8s.io/v1", kind: "CertificateSigningRequest" },
-    scope: { labelSelector: Labels.clusterName },
-  },
+  clusterCsrs: labelledWithCluster("certificates.k8s.io/v1", "CertificateSigningRequest"),
   /**
    * Each cluster's access objects on the hub (labelled with their cluster's name): its
    * namespace, ClusterRole and ClusterRoleBinding, and the RoleBindings in its namespace. Read
    * from these caches, a resync or a restart checks 10,000 clusters' access without a request.
    */
-  clusterNamespaces: {
-    resource: { apiVersion: "v1", kind: "Namespace" },
-    scope: { labelSelector: Labels.clusterName },
-  },
-  clusterRoles: {
-    resource: { apiVersion: "rbac.authorization.k8s.io/v1", kind: "ClusterRole" },
-    scope: { labelSelector: Labels.clusterName },
-  },
-  clusterRoleBindings: {
-    resource: { apiVersion: "rbac.authorization.k8s.io/v1", kind: "ClusterRoleBinding" },
-    scope: { labelSelector: Labels.clusterName },
-  },
-  clusterNamespaceRoleBindings: {
-    resource: { apiVersion: "rbac.authorization.k8s.io/v1", kind: "RoleBinding" },
-    scope: { labelSelector: Labels.clusterName },
-  },
+  clusterNamespaces: labelledWithCluster("v1", "Namespace"),
+  clusterRoles: labelledWithCluster(rbacApi, "ClusterRole"),
+  clusterRoleBindings: labelledWithCluster(rbacApi, "ClusterRoleBinding"),
+  clusterNamespaceRoleBindings: labelledWithCluster(rbacApi, "RoleBinding"),
   /** PlacementDecisions made by a placement controller (labelled with their placement). */
   placementDecisions: {
     resource: Resources.PlacementDecision,

@@ -57,6 +57,16 @@ class FakeLeases {
   } as unknown as LeaseClient;
 }
 
+/** The lease as the hub creates it for an accepted cluster. */
+function hubMadeLease(): Lease {
+  return {
+    apiVersion: "coordination.k8s.io/v1",
+    kind: "Lease",
+    metadata: { name: "managed-cluster-lease", namespace: "c1", resourceVersion: "0" },
+    spec: { leaseDurationSeconds: 60 },
+  };
+}
+
 async function settle(): Promise<void> {
   for (let i = 0; i < 10; i++) await flush();
 }
@@ -71,12 +81,7 @@ function setup(random = () => 0) {
 describe("LeaseRenewer", () => {
   it("renews with one write at rest, and reads the lease again once another writer changed it", async () => {
     const { clock, leases, renewer } = setup();
-    leases.lease = {
-      apiVersion: "coordination.k8s.io/v1",
-      kind: "Lease",
-      metadata: { name: "managed-cluster-lease", namespace: "c1", resourceVersion: "0" },
-      spec: { leaseDurationSeconds: 60 },
-    };
+    leases.lease = hubMadeLease();
     renewer.update(true, 60);
     await settle();
     assert.equal(leases.reads, 1, "the first renewal reads the lease");
@@ -97,12 +102,7 @@ describe("LeaseRenewer", () => {
 
   it("after renewals that never reached the server, writes again without reading first", async () => {
     const { clock, leases, renewer } = setup();
-    leases.lease = {
-      apiVersion: "coordination.k8s.io/v1",
-      kind: "Lease",
-      metadata: { name: "managed-cluster-lease", namespace: "c1", resourceVersion: "0" },
-      spec: { leaseDurationSeconds: 60 },
-    };
+    leases.lease = hubMadeLease();
     renewer.update(true, 60);
     await settle();
     leases.down = true;
