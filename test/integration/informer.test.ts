@@ -4,7 +4,7 @@ import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import { pino } from "pino";
 import { stringify } from "yaml";
-import { Informer } from "../../runtime/informer.ts";
+import { Informer, type InformerOptions } from "../../runtime/informer.ts";
 import { KubeClient } from "../../runtime/kube/client.ts";
 import { KubeApiError } from "../../runtime/errors.ts";
 import type { Unstructured } from "../../runtime/kube/types.ts";
@@ -210,10 +210,20 @@ describe("informer", () => {
     }
   });
 
-  test("recovers with backoff when the API server is stopped and started again", async () => {
-    await createNamespace("informer-restart");
-    const ns = "informer-restart";
-    const delays: number[] = [];
+  /**
+   * A ConfigMap informer on a namespace of its own, with the given options, through an outage:
+   * the API server stops until the informer has waited `retries` times (each wait's length and
+   * the clock it read before it are recorded), then starts again; a ConfigMap created after
+   * that must reach the informer once. Returns the waits.
+   */
+  async function throughAnOutage(
+    ns: string,
+    options: Partial<InformerOptions>,
+    retries: number,
+  ): Promise<{ ms: number; now: number }[]> {
+    await createNamespace(ns);
+    const waits: { ms: number; now: number }[] = [];
+    let lastNow = 0;
     const client = await KubeClient.fromFile(fixture.plane.kubeconfigPath);
     const informer = new Informer({
       client,
@@ -222,8 +232,10 @@ describe("informer", () => {
       namespace: ns,
       logger,
       backoff: { initialMs: 100, maxMs: 800, jitter: 0 },
+      ...options,
+      now: () => (lastNow = Date.now()),
       delay: async (ms, signal) => {
-        delays.push(ms);
+        waits.push({ ms, now: lastNow });
         await new Promise((resolve) => setTimeout(resolve, ms, signal));
       },
     });
@@ -232,9 +244,9 @@ describe("informer", () => {
     try {
       await informer.waitForSync();
       await fixture.plane.stopApiServer();
-      await eventually(() => assert.ok(delays.length >= 4, `retries so far: ${delays.join(", ")}`));
-      // Exponential, capped: 100, 200, 400, 800, 800, ...
-      assert.deepEqual(delays.slice(0, 4), [100, 200, 400, 800]);
+      await eventually(() => assert.ok(waits.length >= retries, `retries so far: ${waits.length}`), {
+        timeoutMs: 30_000,
+      });
       await fixture.plane.startApiServer();
       // The admin client's pooled connections died with the server: retry until it reconnects.
       await eventually(() => admin.create(configMap(ns, "after-restart", { v: "1" })));
@@ -242,58 +254,36 @@ describe("informer", () => {
         timeoutMs: 60_000,
       });
       assert.equal(events.filter((event) => event === "add after-restart").length, 1);
+      return waits;
     } finally {
       await informer.stop();
       client.close();
     }
+  }
+
+  test("recovers with backoff when the API server is stopped and started again", async () => {
+    const waits = await throughAnOutage("informer-restart", {}, 4);
+    // Exponential, capped: 100, 200, 400, 800, 800, ...
+    assert.deepEqual(
+      waits.slice(0, 4).map((wait) => wait.ms),
+      [100, 200, 400, 800],
+    );
   });
 
   test("with a reconnect window, retries past the prompt one wait for the informer's own slot", async () => {
-    await createNamespace("informer-slots");
-    const ns = "informer-slots";
     const windowMs = 2_000;
     // The first draw is the informer's phase in the window: 0.25 of 2 s.
     const phaseMs = 500;
-    let lastNow = 0;
-    const landings: { ms: number; at: number }[] = [];
-    const client = await KubeClient.fromFile(fixture.plane.kubeconfigPath);
-    const informer = new Informer({
-      client,
-      apiVersion: "v1",
-      kind: "ConfigMap",
-      namespace: ns,
-      logger,
-      backoff: { initialMs: 100, maxMs: 800, jitter: 0 },
-      reconnectWindowMs: windowMs,
-      random: () => 0.25,
-      now: () => (lastNow = Date.now()),
-      delay: async (ms, signal) => {
-        landings.push({ ms, at: (lastNow + ms) % windowMs });
-        await new Promise((resolve) => setTimeout(resolve, ms, signal));
-      },
-    });
-    const events = recordEvents(informer);
-    informer.start();
-    try {
-      await informer.waitForSync();
-      await fixture.plane.stopApiServer();
-      await eventually(() => assert.ok(landings.length >= 4, `retries so far: ${landings.length}`), {
-        timeoutMs: 30_000,
-      });
-      // The prompt retry is the backoff's first step; every later one lands on the phase.
-      assert.equal(landings[0]!.ms, 100);
-      for (const landing of landings.slice(1, 4)) {
-        assert.equal(landing.at, phaseMs, `retry in ${landing.ms} ms lands on the phase`);
-        assert.ok(landing.ms >= 100 && landing.ms < 100 + windowMs, `${landing.ms} ms`);
-      }
-      await fixture.plane.startApiServer();
-      await eventually(() => admin.create(configMap(ns, "after-slot", { v: "1" })));
-      await eventually(() => assert.ok(events.includes("add after-slot"), events.join(", ")), {
-        timeoutMs: 60_000,
-      });
-    } finally {
-      await informer.stop();
-      client.close();
+    const waits = await throughAnOutage(
+      "informer-slots",
+      { reconnectWindowMs: windowMs, random: () => 0.25 },
+      4,
+    );
+    // The prompt retry is the backoff's first step; every later one lands on the phase.
+    assert.equal(waits[0]!.ms, 100);
+    for (const { ms, now } of waits.slice(1, 4)) {
+      assert.equal((now + ms) % windowMs, phaseMs, `retry in ${ms} ms lands on the phase`);
+      assert.ok(ms >= 100 && ms < 100 + windowMs, `${ms} ms`);
     }
   });
 });
