@@ -36,6 +36,11 @@ export function ownerIndex<T extends KubeObject>(): IndexFunction<T> {
   return (object) => (object.metadata.ownerReferences ?? []).map((owner) => `${owner.kind}/${owner.name}`);
 }
 
+/** A 4xx answer other than 429: the server is up and said no, which a reconnect slot will not change. */
+function refusedByLiveServer(error: unknown): boolean {
+  return error instanceof KubeApiError && error.status >= 400 && error.status < 500 && error.status !== 429;
+}
+
 export interface BackoffOptions {
   initialMs: number;
   maxMs: number;
@@ -221,7 +226,7 @@ export class Informer<T extends KubeObject = Unstructured> {
         this.stats.failures++;
         this.#lastError = error;
         this.#consecutiveFailures++;
-        const delayMs = this.#backoffDelay(this.#consecutiveFailures);
+        const delayMs = this.#backoffDelay(this.#consecutiveFailures, error);
         this.#options.logger.warn(
           { kind: this.kind, err: error, retryInMs: delayMs, failures: this.#consecutiveFailures },
           "informer list/watch failed; retrying",
@@ -235,11 +240,13 @@ export class Informer<T extends KubeObject = Unstructured> {
     }
   }
 
-  #backoffDelay(failures: number): number {
+  #backoffDelay(failures: number, error: unknown): number {
     const { initialMs, maxMs, jitter } = this.#backoff;
     const windowMs = this.#options.reconnectWindowMs;
-    // The watch's own end was the first prompt attempt's cue, this retry the second.
-    if (windowMs && failures > 1)
+    // The watch's own end was the first prompt attempt's cue, this retry the second. A refusal
+    // from a server that is up (403 before the hub has bound a new cluster's RBAC, say) is no
+    // outage: it keeps the exponential backoff, so a join does not wait for a slot.
+    if (windowMs && failures > 1 && !refusedByLiveServer(error))
       return Math.round(nextSlotDelayMs(this.#now(), this.#reconnectPhaseMs, windowMs, initialMs));
     return Math.round(backoffMs(failures, initialMs, maxMs, this.#random, jitter));
   }
