@@ -84,7 +84,8 @@ describe("the hub's shared cache", () => {
       ]) {
         assert.equal(watches.get(resource), 1, `watches on ${resource}: ${JSON.stringify([...watches])}`);
       }
-      assert.equal(hub.informers()?.informers.size, 14);
+      // Plus the clusters' access objects: namespaces, ClusterRoles, ClusterRoleBindings, RoleBindings.
+      assert.equal(hub.informers()?.informers.size, 18);
     } finally {
       await hub.stop();
       hubClient.close();
@@ -175,7 +176,7 @@ describe("the hub's shared cache", () => {
           assert.equal(status?.numberOfSelectedClusters, clusters.length, name);
         }
       });
-      assert.equal(informers.informers.size, 8, [...informers.informers.keys()].join(", "));
+      assert.equal(informers.informers.size, 12, [...informers.informers.keys()].join(", "));
       await placements.whenIdle();
       await registration.setsIdle();
       const keys = ["default/web", "default/web-any-set", "default/db", "default/gpu"];
