@@ -8,7 +8,10 @@ import type { KubeApi } from "./kube/client.ts";
 /** The waits an informer chooses when every list fails with `failure`, for its first five retries. */
 async function retryWaits(failure: () => Error): Promise<number[]> {
   const waits: number[] = [];
-  const client = { listAll: () => Promise.reject(failure()) } as unknown as KubeApi;
+  const client = {
+    listAll: () => Promise.reject(failure()),
+    watch: () => ({ [Symbol.asyncIterator]: () => ({ next: () => Promise.reject(failure()) }) }),
+  } as unknown as KubeApi;
   const informer: Informer = new Informer({
     client,
     apiVersion: "v1",

@@ -1,8 +1,13 @@
-// A supervised informer: list, then watch from the list's resourceVersion with bookmarks.
-// It never gives up: a 410 Gone (the resourceVersion was compacted away) relists and
-// reconciles the cache against the fresh list, emitting only real differences; any other
-// failure retries with exponential backoff and jitter; a watch that goes silent for longer
-// than the liveness timeout is torn down and reopened. Handlers see each change once.
+// A supervised informer: read the current state, then watch from its resourceVersion with
+// bookmarks. The state is read as a streamed list where the server offers it (one watch that
+// first sends every object, then goes on as the watch), else as a LIST and a watch. It never
+// gives up: a 410 Gone (the resourceVersion was compacted away) reads the state again and
+// reconciles the cache against it, emitting only real differences; any other failure retries
+// with exponential backoff and jitter; a watch that goes silent for longer than the liveness
+// timeout is torn down and reopened. Handlers see each change once.
+// After an outage the state is read again in the same single request rather than resumed: a
+// restarted API server has no history to resume from, and a watch that would only be refused
+// with 410 is a request per informer that a fleet coming back can do without.
 // With a reconnect window (a fleet's agents watching one hub), an informer that stays cut off
 // past two prompt attempts retries only in its own slot of that window, so that thousands of
 // agents losing the hub's API server together do not all come back in the same second.
@@ -11,7 +16,7 @@ import type { Logger } from "pino";
 import { backoffMs, nextSlotDelayMs } from "./backoff.ts";
 import { KubeApiError } from "./errors.ts";
 import type { KubeApi } from "./kube/client.ts";
-import { objectKey, type KubeObject, type Unstructured } from "./kube/types.ts";
+import { initialEventsEndAnnotation, objectKey, type KubeObject, type Unstructured } from "./kube/types.ts";
 
 export interface InformerHandlers<T extends KubeObject> {
   onAdd?(object: T): void;
@@ -34,6 +39,11 @@ export function labelIndex<T extends KubeObject>(label: string): IndexFunction<T
 /** Index by owner: `<kind>/<name>` of every owner reference. */
 export function ownerIndex<T extends KubeObject>(): IndexFunction<T> {
   return (object) => (object.metadata.ownerReferences ?? []).map((owner) => `${owner.kind}/${owner.name}`);
+}
+
+/** A server that does not stream lists refuses the parameters (400, or 422 with the feature off). */
+function streamingRefused(error: unknown): boolean {
+  return error instanceof KubeApiError && (error.status === 400 || error.status === 422);
 }
 
 /** A 4xx answer other than 429: the server is up and said no, which a reconnect slot will not change. */
@@ -66,6 +76,8 @@ export interface InformerOptions {
    * informer; unset, the exponential backoff goes on (for the hub's own few informers).
    */
   reconnectWindowMs?: number;
+  /** Read the state as a streamed list (default true); a server that refuses gets LISTs from then on. */
+  streamingList?: boolean;
   random?: () => number;
   /** The wall clock the reconnect slots are laid on (milliseconds). */
   now?: () => number;
@@ -91,13 +103,19 @@ export class Informer<T extends KubeObject = Unstructured> {
   readonly #handlers: InformerHandlers<T>[] = [];
   readonly #stop = new AbortController();
   #resourceVersion = "";
+  /** The cache must be read again before it can be watched from its resourceVersion. */
+  #needState = true;
+  #streaming: boolean;
   #synced = false;
   #syncWaiters: (() => void)[] = [];
   #running: Promise<void> | undefined;
   #consecutiveFailures = 0;
   #lastError: unknown;
-  /** Counts for metrics and tests: lists made, 410s seen, watch (re)starts, liveness restarts. */
-  readonly stats = { lists: 0, expired: 0, watches: 0, livenessRestarts: 0, failures: 0 };
+  /**
+   * Counts for metrics and tests: states read (`lists`, of which `streamedLists` streamed),
+   * 410s seen, watch requests, liveness restarts and failures.
+   */
+  readonly stats = { lists: 0, streamedLists: 0, expired: 0, watches: 0, livenessRestarts: 0, failures: 0 };
 
   constructor(options: InformerOptions) {
     this.#options = options;
@@ -108,6 +126,7 @@ export class Informer<T extends KubeObject = Unstructured> {
     this.#delay = options.delay ?? ((ms, signal) => sleep(ms, undefined, { signal }));
     this.#now = options.now ?? Date.now;
     this.#reconnectPhaseMs = this.#random() * (options.reconnectWindowMs ?? 0);
+    this.#streaming = options.streamingList ?? true;
   }
 
   addHandlers(handlers: InformerHandlers<T>): void {
@@ -204,28 +223,33 @@ export class Informer<T extends KubeObject = Unstructured> {
 
   async #run(): Promise<void> {
     const signal = this.#stop.signal;
-    let needList = true;
     while (!signal.aborted) {
+      const streamed = this.#needState && this.#streaming;
       try {
-        if (needList) {
-          await this.#relist(signal);
-          needList = false;
-        }
-        await this.#watch(signal);
+        if (this.#needState && !this.#streaming) await this.#relist(signal);
+        await this.#watch(signal, streamed);
+        // A streamed list that the server ended before its last initial event (a watch cache
+        // that cannot stream, say) is no failure worth a backoff: list instead from now on.
+        if (streamed && this.#needState) this.#fallBackToLists("the server ended it before its initial events");
       } catch (error) {
         if (signal.aborted) break;
         if (error instanceof KubeApiError && error.gone) {
           this.stats.expired++;
           this.#options.logger.info(
             { kind: this.kind, resourceVersion: this.#resourceVersion },
-            "watch resourceVersion expired; relisting",
+            "watch resourceVersion expired; reading the state again",
           );
-          needList = true;
+          this.#needState = true;
+          continue;
+        }
+        if (streamed && streamingRefused(error)) {
+          this.#fallBackToLists((error as Error).message);
           continue;
         }
         this.stats.failures++;
         this.#lastError = error;
         this.#consecutiveFailures++;
+        if (this.#streaming && !refusedByLiveServer(error)) this.#needState = true;
         const delayMs = this.#backoffDelay(this.#consecutiveFailures, error);
         this.#options.logger.warn(
           { kind: this.kind, err: error, retryInMs: delayMs, failures: this.#consecutiveFailures },
@@ -240,6 +264,11 @@ export class Informer<T extends KubeObject = Unstructured> {
     }
   }
 
+  #fallBackToLists(reason: string): void {
+    this.#streaming = false;
+    this.#options.logger.info({ kind: this.kind, reason }, "the server does not stream lists; listing instead");
+  }
+
   #backoffDelay(failures: number, error: unknown): number {
     const { initialMs, maxMs, jitter } = this.#backoff;
     const windowMs = this.#options.reconnectWindowMs;
@@ -252,14 +281,18 @@ export class Informer<T extends KubeObject = Unstructured> {
   }
 
   async #relist(signal: AbortSignal): Promise<void> {
-    this.stats.lists++;
     const { items, resourceVersion } = await this.#options.client.listAll<T>(this.apiVersion, this.kind, {
       namespace: this.#options.namespace,
       labelSelector: this.#options.labelSelector,
       fieldSelector: this.#options.fieldSelector,
       signal,
     });
-    const fresh = new Map(items.map((item) => [objectKey(item), withoutManagedFields(item)]));
+    this.#replaceState(new Map(items.map((item) => [objectKey(item), withoutManagedFields(item)])), resourceVersion);
+  }
+
+  /** Makes the cache the state just read, emitting only what differs from what it held. */
+  #replaceState(fresh: Map<string, T>, resourceVersion: string): void {
+    this.stats.lists++;
     for (const [key, previous] of [...this.#store]) {
       if (!fresh.has(key)) {
         this.#remove(key);
@@ -277,6 +310,7 @@ export class Informer<T extends KubeObject = Unstructured> {
       }
     }
     this.#resourceVersion = resourceVersion;
+    this.#needState = false;
     this.#consecutiveFailures = 0;
     this.#lastError = undefined;
     if (!this.#synced) {
@@ -285,7 +319,11 @@ export class Informer<T extends KubeObject = Unstructured> {
     }
   }
 
-  async #watch(stopSignal: AbortSignal): Promise<void> {
+  /**
+   * One watch request until it ends. `streamed`: it begins as a streamed list, whose initial
+   * events are gathered apart and replace the cache at the bookmark that ends them.
+   */
+  async #watch(stopSignal: AbortSignal, streamed: boolean): Promise<void> {
     this.stats.watches++;
     const watchAbort = new AbortController();
     const onStop = () => watchAbort.abort();
@@ -307,15 +345,35 @@ export class Informer<T extends KubeObject = Unstructured> {
         namespace: this.#options.namespace,
         labelSelector: this.#options.labelSelector,
         fieldSelector: this.#options.fieldSelector,
-        resourceVersion: this.#resourceVersion,
+        // A streamed list asks for the latest state (a consistent read), whatever the cache held.
+        ...(streamed
+          ? { sendInitialEvents: true, resourceVersionMatch: "NotOlderThan" as const }
+          : { resourceVersion: this.#resourceVersion }),
         allowWatchBookmarks: true,
         timeoutSeconds: Math.floor(minTimeout * (1 + this.#random())),
         signal: watchAbort.signal,
       });
+      let initial: Map<string, T> | undefined = streamed ? new Map() : undefined;
       for await (const event of events) {
         armLiveness();
-        this.#consecutiveFailures = 0;
-        this.#apply(event.type, event.object);
+        if (!initial) {
+          this.#consecutiveFailures = 0;
+          this.#apply(event.type, event.object);
+          continue;
+        }
+        const object = event.object;
+        if (event.type === "BOOKMARK") {
+          if (object.metadata.annotations?.[initialEventsEndAnnotation] !== "true") continue;
+          this.stats.streamedLists++;
+          this.#replaceState(initial, object.metadata.resourceVersion ?? "");
+          initial = undefined;
+          continue;
+        }
+        withoutManagedFields(object);
+        object.apiVersion ??= this.apiVersion;
+        object.kind ??= this.kind;
+        if (event.type === "DELETED") initial.delete(objectKey(object));
+        else initial.set(objectKey(object), object);
       }
     } catch (error) {
       if (livenessExpired && !stopSignal.aborted) {

@@ -382,6 +382,8 @@ export class KubeClient {
         watch: 1,
         resourceVersion: options.resourceVersion,
         allowWatchBookmarks: options.allowWatchBookmarks ?? true,
+        sendInitialEvents: options.sendInitialEvents,
+        resourceVersionMatch: options.resourceVersionMatch,
         labelSelector: options.labelSelector,
         fieldSelector: options.fieldSelector,
         timeoutSeconds: options.timeoutSeconds,

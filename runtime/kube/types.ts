@@ -33,9 +33,19 @@ export interface WatchOptions {
   fieldSelector?: string;
   resourceVersion?: string;
   allowWatchBookmarks?: boolean;
+  /**
+   * A streamed list (Kubernetes' WatchList): the watch first sends every current object as
+   * ADDED, then a bookmark annotated `initialEventsEndAnnotation`. Needs `resourceVersionMatch`
+   * NotOlderThan and bookmarks.
+   */
+  sendInitialEvents?: boolean;
+  resourceVersionMatch?: "NotOlderThan";
   timeoutSeconds?: number;
   signal?: AbortSignal;
 }
+
+/** The annotation on the bookmark that ends a streamed list's initial events. */
+export const initialEventsEndAnnotation = "k8s.io/initial-events-end";
 
 export type WatchEventType = "ADDED" | "MODIFIED" | "DELETED" | "BOOKMARK";
 

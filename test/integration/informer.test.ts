@@ -1,5 +1,6 @@
 // The informer against a real API server whose watch cache is off, so that watches read
-// etcd directly and an etcd compaction really expires an informer's resourceVersion.
+// etcd directly and an etcd compaction really expires an informer's resourceVersion. The
+// server streams lists (WatchList); `informer-lists.test.ts` has one that does not.
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import { pino } from "pino";
@@ -142,9 +143,14 @@ describe("informer", () => {
     await assert.rejects(watching, (error: unknown) => error instanceof KubeApiError && error.status === 410);
   });
 
-  test("survives an etcd compaction while disconnected: relists and emits only the real differences", async () => {
-    await createNamespace("informer-compaction");
-    const ns = "informer-compaction";
+  /**
+   * A ConfigMap informer cut off from the server (through a proxy) while a ConfigMap changes,
+   * one goes and one comes, and etcd is compacted past its resourceVersion; then reconnected.
+   * Asserts that it emits only the real differences, once, and goes on watching; returns how
+   * its stats moved from the cut on.
+   */
+  async function throughACompaction(ns: string, options: Partial<InformerOptions>): Promise<Informer["stats"]> {
+    await createNamespace(ns);
     await admin.create(configMap(ns, "kept", { v: "1" }));
     await admin.create(configMap(ns, "changed", { v: "1" }));
     await admin.create(configMap(ns, "removed", { v: "1" }));
@@ -160,6 +166,7 @@ describe("informer", () => {
       namespace: ns,
       logger,
       backoff: { initialMs: 50, maxMs: 400 },
+      ...options,
     });
     const events = recordEvents(informer);
     informer.start();
@@ -172,21 +179,20 @@ describe("informer", () => {
       // resourceVersion no longer exists.
       proxy.cut();
       await eventually(() => assert.ok(informer.stats.failures >= 1, "the informer noticed the cut"));
+      const before = { ...informer.stats };
       await admin.patch({ apiVersion: "v1", kind: "ConfigMap", name: "changed", namespace: ns }, "merge", {
         data: { v: "2" },
       });
       await admin.delete({ apiVersion: "v1", kind: "ConfigMap", name: "removed", namespace: ns });
       await admin.create(configMap(ns, "added", { v: "1" }));
       await compactEtcd(fixture.plane.etcdUrl);
-      const listsBefore = informer.stats.lists;
       proxy.restore();
 
       // kube-controller-manager publishes kube-root-ca.crt into every namespace when it gets to
       // it, which may be while the informer is cut off: that ConfigMap is not the test's.
       const ours = () => events.filter((event) => !event.includes("kube-root-ca.crt"));
       await eventually(() => {
-        assert.ok(informer.stats.expired >= 1, "the informer's watch was refused with 410");
-        assert.ok(informer.stats.lists > listsBefore, "the informer relisted");
+        assert.ok(informer.stats.lists > before.lists, "the informer read the state again");
         assert.deepEqual(ours().sort(), ["add added", "delete removed", 'update changed {"v":"2"}']);
       });
       assert.deepEqual(
@@ -197,17 +203,33 @@ describe("informer", () => {
         [`${ns}/added`, `${ns}/changed`, `${ns}/kept`],
       );
 
-      // The relisted informer keeps watching from the fresh list.
+      // The informer keeps watching from the state it read.
       await admin.patch({ apiVersion: "v1", kind: "ConfigMap", name: "kept", namespace: ns }, "merge", {
         data: { v: "3" },
       });
       await eventually(() => assert.ok(events.includes('update kept {"v":"3"}')));
       assert.equal(ours().length, 4, `no duplicated events: ${events.join(", ")}`);
+      const stats = { ...informer.stats };
+      for (const key of Object.keys(stats) as (keyof typeof stats)[]) stats[key] -= before[key];
+      return stats;
     } finally {
       await informer.stop();
       client.close();
       await proxy.close();
     }
+  }
+
+  test("listing: survives an etcd compaction while disconnected, relisting after the 410", async () => {
+    const moved = await throughACompaction("informer-compaction", { streamingList: false });
+    assert.ok(moved.expired >= 1, "the informer's watch was refused with 410");
+    assert.equal(moved.streamedLists, 0);
+  });
+
+  test("streaming: after an outage, reads the state again in one streamed watch instead of resuming", async () => {
+    const moved = await throughACompaction("informer-compaction-streamed", {});
+    assert.ok(moved.streamedLists >= 1, "the state was read as a streamed list");
+    assert.equal(moved.streamedLists, moved.lists, "and never as a LIST");
+    assert.equal(moved.expired, 0, "no watch was sent only to be refused with 410");
   });
 
   /**
