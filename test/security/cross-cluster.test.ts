@@ -1,6 +1,7 @@
 // One cluster's agent against another's objects on a real hub: with the certificate the hub
 // issued to cluster c1, every read or write of c2's ManagedCluster, namespace (lease, works,
-// policies, events, secrets) is refused by the API server, as is anything beyond c1's own
+// policies, events, secrets, placement scores) is refused by the API server, as are the hub's
+// own policies, decisions, replica sets and secrets, and anything beyond c1's own
 // agent role in its own namespace (creating or deleting works, reading policies or secrets,
 // binding roles, minting tokens), and no CSR it forges (another cluster's subject or group, an
 // extra group, another signer) is approved, automatically or by `bosun accept`. Positive
@@ -247,6 +248,29 @@ describe("one cluster's agent against another's objects", () => {
         }),
     },
     { name: "list c2's Secrets", attempt: (c1) => c1.list("v1", "Secret", { namespace: "c2" }) },
+    {
+      name: "score c2 for placements (an AddOnPlacementScore in c2's namespace)",
+      attempt: (c1) =>
+        c1.create({
+          apiVersion: "cluster.open-cluster-management.io/v1alpha1",
+          kind: "AddOnPlacementScore",
+          metadata: { name: "forged", namespace: "c2" },
+        }),
+    },
+    // The hub's own objects
+    { name: "list every Policy", attempt: (c1) => c1.list(policyApi, "Policy") },
+    {
+      name: "list the placement decisions",
+      attempt: (c1) => c1.list("cluster.open-cluster-management.io/v1beta1", "PlacementDecision"),
+    },
+    {
+      name: "list the ManifestWorkReplicaSets",
+      attempt: (c1) => c1.list("work.open-cluster-management.io/v1alpha1", "ManifestWorkReplicaSet"),
+    },
+    {
+      name: "list the Secrets of the hub's namespace",
+      attempt: (c1) => c1.list("v1", "Secret", { namespace: "open-cluster-management" }),
+    },
     // Its own namespace, beyond an agent's role
     {
       name: "create a work in its own namespace",
