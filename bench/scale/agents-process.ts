@@ -24,6 +24,7 @@ export interface AgentProcessOptions {
   kubernetesVersion: string;
   idleSocketTimeoutMs: number;
   hubReconnectWindowMs: number;
+  leaseDurationSeconds?: number;
 }
 
 export interface AgentProcessStats extends AgentCounters {
@@ -104,6 +105,7 @@ async function main(options: AgentProcessOptions): Promise<void> {
     kubernetesVersion: options.kubernetesVersion,
     idleSocketTimeoutMs: options.idleSocketTimeoutMs,
     hubReconnectWindowMs: options.hubReconnectWindowMs,
+    leaseDurationSeconds: options.leaseDurationSeconds,
   };
   const agents = new Map<string, SimulatedAgent>();
   const joining = limiter(options.joinConcurrency);

@@ -67,6 +67,8 @@ const { values: args } = parseArgs({
     "idle-socket-seconds": { type: "string", default: "5" },
     /** The agents' `--hub-reconnect-window`, in seconds. */
     "reconnect-window-seconds": { type: "string", default: String(BosunAgent.hubReconnectWindowSeconds) },
+    /** The clusters' spec.leaseDurationSeconds (unset: the hub's default, 60 s): what a large fleet's operator may set. */
+    "lease-duration-seconds": { type: "string" },
     "timeout-minutes": { type: "string", default: "30" },
     plot: { type: "boolean", default: false },
     /** Takes 30 s CPU profiles of the API server into this directory: mid-join (at half, at most 3,000 clusters) and at rest. */
@@ -305,6 +307,7 @@ async function main(): Promise<void> {
       kubernetesVersion: "v1.36.3",
       idleSocketTimeoutMs: Number(args["idle-socket-seconds"]) * 1000,
       hubReconnectWindowMs: Number(args["reconnect-window-seconds"]) * 1000,
+      leaseDurationSeconds: args["lease-duration-seconds"] ? Number(args["lease-duration-seconds"]) : undefined,
     });
     await agents.next();
     const idleAgents = await agents.stats();

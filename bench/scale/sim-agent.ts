@@ -53,6 +53,8 @@ export interface FleetContext {
   idleSocketTimeoutMs: number;
   /** The agents' `--hub-reconnect-window`. */
   hubReconnectWindowMs: number;
+  /** The ManagedClusters' spec.leaseDurationSeconds; unset, the hub's default (60 s). */
+  leaseDurationSeconds?: number;
 }
 
 export interface AgentCounters {
@@ -113,7 +115,12 @@ export class SimulatedAgent {
     await fleet.limit(() =>
       ensureManagedCluster(
         fleet.bootstrap,
-        { clusterName: this.name, clientConfigs: [], annotations: {} },
+        {
+          clusterName: this.name,
+          clientConfigs: [],
+          annotations: {},
+          leaseDurationSeconds: fleet.leaseDurationSeconds,
+        },
         logger,
       ),
     );

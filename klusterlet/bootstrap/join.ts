@@ -194,6 +194,8 @@ export interface ManagedClusterRegistration {
   clusterName: string;
   clientConfigs: ClientConfig[];
   annotations: Record<string, string>;
+  /** Written into a ManagedCluster this creates (unset: the hub's default, 60 s); the hub owns it after. */
+  leaseDurationSeconds?: number;
 }
 
 /**
@@ -227,6 +229,7 @@ export async function ensureManagedCluster(
           ...(registration.clientConfigs.length > 0
             ? { managedClusterClientConfigs: registration.clientConfigs }
             : {}),
+          ...(registration.leaseDurationSeconds ? { leaseDurationSeconds: registration.leaseDurationSeconds } : {}),
           hubAcceptsClient: false,
         },
       });
