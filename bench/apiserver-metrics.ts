@@ -9,7 +9,12 @@ import type { ControlPlane } from "../local/controlplane.ts";
 import type { KubeClient } from "../runtime/kube/client.ts";
 
 export interface ServedTotals {
-  /** By `<VERB> <resource>[/<subresource>]`. */
+  /**
+   * By `<VERB> <resource>[/<subresource>]`. `count` is the requests received: those completed
+   * and the long-running ones still open. The API server counts a watch in its request total
+   * only when the watch ends, minutes after it started; with the open ones added, a reading's
+   * difference counts each watch when it starts.
+   */
   requests: Map<string, { count: number; seconds: number }>;
   /** By kind. */
   watchEvents: Map<string, { count: number; bytes: number }>;
@@ -38,7 +43,8 @@ export function parseServedTotals(exposition: string): ServedTotals {
     const value = Number(valueText);
     const labels = labelsOf(labelText!);
     const request = `${labels.verb} ${labels.resource}${labels.subresource ? `/${labels.subresource}` : ""}`;
-    if (name === "apiserver_request_total") add(requests, request, "count", value);
+    if (name === "apiserver_request_total" || name === "apiserver_longrunning_requests")
+      add(requests, request, "count", value);
     else if (name === "apiserver_request_duration_seconds_sum") add(requests, request, "seconds", value);
     else if (name === "apiserver_watch_events_total") add(watchEvents, labels.kind ?? "", "count", value);
     else if (name === "apiserver_watch_events_sizes_sum") add(watchEvents, labels.kind ?? "", "bytes", value);

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import type { ComplianceState, DetailsPerTemplate, Policy } from "../../api/types/policy.ts";
 import type { KubeApi } from "../../runtime/kube/client.ts";
-import type { WatchEvent } from "../../runtime/kube/types.ts";
+import { initialEventsEndAnnotation, type WatchEvent } from "../../runtime/kube/types.ts";
 import {
   cellOf,
   complianceTable,
@@ -630,9 +630,26 @@ function memoryHub(initial: Policy[]) {
     async *watch(
       _apiVersion: string,
       _kind: string,
-      options: { namespace?: string; labelSelector?: string; signal?: AbortSignal } = {},
+      options: {
+        namespace?: string;
+        labelSelector?: string;
+        signal?: AbortSignal;
+        sendInitialEvents?: boolean;
+      } = {},
     ) {
       const queue: WatchEvent<Policy>[] = [];
+      // A streamed list: what is there now, then the bookmark that ends it.
+      if (options.sendInitialEvents) {
+        calls.push(`list ${options.namespace ?? "*"} ${options.labelSelector ?? ""}`);
+        for (const policy of objects.values())
+          if (selected(policy, options)) queue.push({ type: "ADDED", object: policy });
+        queue.push({
+          type: "BOOKMARK",
+          object: {
+            metadata: { resourceVersion: "1", annotations: { [initialEventsEndAnnotation]: "true" } },
+          } as unknown as Policy,
+        });
+      }
       let wake: (() => void) | undefined;
       const push = (event: WatchEvent<Policy>) => {
         if (!selected(event.object, options)) return;

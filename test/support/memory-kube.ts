@@ -19,7 +19,9 @@
 // - merge patches (RFC 7386) only; other patch types and subresources throw a plain Error;
 // - label selectors (api/selectors.ts) and metadata.name / metadata.namespace field selectors;
 // - watches from a resourceVersion yielding ADDED, MODIFIED and DELETED (an object leaving or
-//   entering a selector is DELETED or ADDED), 410 Expired from before `compact()`, no bookmarks.
+//   entering a selector is DELETED or ADDED), 410 Expired from before `compact()`, and streamed
+//   lists (sendInitialEvents: the current objects as ADDED, then the bookmark that ends them);
+//   no other bookmarks.
 // Lists always read the latest state, in one page.
 import { randomUUID } from "node:crypto";
 import { apply as applyMergePatch } from "json-merge-patch";
@@ -42,6 +44,7 @@ import type {
   WatchEvent,
   WatchOptions,
 } from "../../runtime/kube/types.ts";
+import { initialEventsEndAnnotation } from "../../runtime/kube/types.ts";
 import { formatTime } from "../../runtime/time.ts";
 
 type ChangeType = "ADDED" | "MODIFIED" | "DELETED";
@@ -251,7 +254,25 @@ export class MemoryKube implements KubeApi {
     const deadline = options.timeoutSeconds ? Date.now() + options.timeoutSeconds * 1000 : undefined;
     const ofType = (object: KubeObject) => object.apiVersion === apiVersion && object.kind === kind;
     let cursor: number;
-    if (!options.resourceVersion || options.resourceVersion === "0") {
+    if (options.sendInitialEvents) {
+      if (options.resourceVersionMatch !== "NotOlderThan" || !options.allowWatchBookmarks)
+        throw new KubeApiError(
+          `watch ${apiVersion} ${kind}: sendInitialEvents needs resourceVersionMatch NotOlderThan and bookmarks`,
+          422,
+          "Invalid",
+        );
+      cursor = this.#revision;
+      const current = await this.list<T>(apiVersion, kind, options);
+      for (const object of current.items) yield { type: "ADDED", object };
+      yield {
+        type: "BOOKMARK",
+        object: {
+          apiVersion,
+          kind,
+          metadata: { resourceVersion: String(cursor), annotations: { [initialEventsEndAnnotation]: "true" } },
+        } as KubeObject as T,
+      };
+    } else if (!options.resourceVersion || options.resourceVersion === "0") {
       cursor = this.#revision;
       const current = await this.list<T>(apiVersion, kind, options);
       for (const object of current.items) yield { type: "ADDED", object };
