@@ -17,6 +17,7 @@ import { formatTime } from "../../runtime/time.ts";
 import { ManualClock } from "../../test/support/manual-clock.ts";
 import { MemoryKube } from "../../test/support/memory-kube.ts";
 import { eventually } from "../../test/support/wait.ts";
+import { clusterSetCountIntervalMs } from "./clustersets.ts";
 import { RegistrationControllers } from "./controller.ts";
 
 const setApiVersion = "cluster.open-cluster-management.io/v1beta2";
@@ -275,6 +276,32 @@ describe("ManagedClusterSet status", () => {
         message: "1 ManagedClusters selected",
         lastTransitionTime: formatTime(hub.clock.now()),
       });
+    } finally {
+      await hub.stop();
+    }
+  });
+
+  it("members joining one after another: a new count waits out the interval, then is written once", async () => {
+    const set = exclusiveSet("s1");
+    const hub = await hubWith([set, cluster("c1", { [Labels.clusterSet]: "s1" })]);
+    try {
+      await hub.controllers.reconcileSet("s1");
+      await caughtUp(hub.controllers.sets, hub.kube, set);
+      for (const name of ["c2", "c3"]) {
+        const joined = await hub.kube.create(cluster(name, { [Labels.clusterSet]: "s1" }));
+        await caughtUp(hub.controllers.clusters, hub.kube, joined);
+      }
+      const writes = hub.kube.writes.length;
+      hub.clock.advance(clusterSetCountIntervalMs / 2);
+      const waiting = await hub.controllers.reconcileSet("s1");
+      assert.deepEqual(waiting, { requeueAfterMs: clusterSetCountIntervalMs / 2 });
+      assert.equal(hub.kube.writes.length, writes, "no write within the interval");
+
+      hub.clock.advance(clusterSetCountIntervalMs / 2);
+      assert.equal(await hub.controllers.reconcileSet("s1"), undefined);
+      const stored = await hub.kube.get<ManagedClusterSet>(refOf(set));
+      assert.equal(conditionOf(stored, "ClusterSetEmpty")?.message, "3 ManagedClusters selected");
+      assert.equal(hub.kube.writes.length, writes + 1, "one write for both joins");
     } finally {
       await hub.stop();
     }

@@ -11,7 +11,7 @@ import {
   ManagedClusterSetReasons,
 } from "../../api/constants.ts";
 import type { ManagedCluster, ManagedClusterSet } from "../../api/types/cluster.ts";
-import type { ConditionUpdate } from "../../runtime/conditions.ts";
+import type { Condition, ConditionUpdate } from "../../runtime/conditions.ts";
 import { compileLabelSelector, matchesLabels } from "../../api/selectors.ts";
 
 /** The clusters of a set, by its selector type; an error names the offending field. */
@@ -98,4 +98,28 @@ export function setsSelecting(
     if (members instanceof Error || members.length > 0) names.add(set.metadata.name ?? "");
   }
   return names;
+}
+
+/** A set's member count is written at most this often; emptiness changes are written at once. */
+export const clusterSetCountIntervalMs = 1_000;
+
+/**
+ * How long a set's status write should wait (0: write now). A fleet joining changes the count
+ * in the message with every cluster, two sets at a time (the default and the global set); a
+ * write per count would be a write per join for each. A set turning empty or non-empty is
+ * written at once, since placements and bindings act on that.
+ */
+export function clusterSetWriteDelayMs(
+  current: Condition | undefined,
+  desired: ConditionUpdate,
+  lastWrittenMs: number | undefined,
+  nowMs: number,
+): number {
+  const countOnly =
+    current !== undefined &&
+    current.status === desired.status &&
+    current.reason === desired.reason &&
+    current.message !== desired.message;
+  if (!countOnly || lastWrittenMs === undefined) return 0;
+  return Math.max(0, lastWrittenMs + clusterSetCountIntervalMs - nowMs);
 }

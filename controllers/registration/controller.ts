@@ -46,6 +46,7 @@ import {
   builtInClusterSets,
   clusterSetEmptyCondition,
   clusterSetMembers,
+  clusterSetWriteDelayMs,
   setsSelecting,
 } from "./clustersets.ts";
 import { HubInformers } from "../informers.ts";
@@ -108,6 +109,8 @@ export class RegistrationControllers {
   readonly #accessApplied = new Map<string, { accepted: boolean; resyncAtMs: number }>();
   /** Per cluster: the lease renewTime last seen and the hub's time when it was seen, for ClockSynced. */
   readonly #renewals = new Map<string, RenewalSighting & { renewTime: string }>();
+  /** Per set: when this process last wrote its status (a member count is written at most once a second). */
+  readonly #setCountWrittenAt = new Map<string, number>();
   readonly #clusterController: Controller;
   readonly #csrController: Controller;
   readonly #setController: Controller;
@@ -635,26 +638,34 @@ export class RegistrationControllers {
   // ---------------------------------------------------------------------------------------
   // ManagedClusterSets and bindings
 
-  async reconcileSet(name: string): Promise<void> {
+  async reconcileSet(name: string): Promise<{ requeueAfterMs: number } | void> {
     const set = this.sets.get(name);
-    if (!set || set.metadata.deletionTimestamp) return;
+    if (!set || set.metadata.deletionTimestamp) {
+      this.#setCountWrittenAt.delete(name);
+      return;
+    }
     const members = clusterSetMembers(
       set,
       this.clusters.list().filter((cluster) => !cluster.metadata.deletionTimestamp),
     );
     if (members instanceof Error)
       throw new TerminalError(`ManagedClusterSet ${name}: ${members.message}`, { cause: members });
-    const conditions = setCondition(
-      set.status?.conditions ?? [],
-      clusterSetEmptyCondition(members.length),
+    const desired = clusterSetEmptyCondition(members.length);
+    const waitMs = clusterSetWriteDelayMs(
+      findCondition(set.status?.conditions, desired.type),
+      desired,
+      this.#setCountWrittenAt.get(name),
       this.#clock.now(),
     );
-    await patchStatus(
+    if (waitMs > 0) return { requeueAfterMs: waitMs };
+    const conditions = setCondition(set.status?.conditions ?? [], desired, this.#clock.now());
+    const written = await patchStatus(
       this.#client,
       set,
       { ...set.status, conditions },
       { fieldManager: registrationFieldManager },
     );
+    if (written) this.#setCountWrittenAt.set(name, this.#clock.now());
   }
 
   async reconcileBinding(key: string): Promise<void> {

@@ -7,7 +7,12 @@ import * as x509 from "@peculiar/x509";
 import { Csr, Labels, Taints } from "../../api/constants.ts";
 import type { ManagedCluster, ManagedClusterSet } from "../../api/types/cluster.ts";
 import { desiredTaints, judgeLease, leaseGraceMs } from "./availability.ts";
-import { clusterSetMembers } from "./clustersets.ts";
+import {
+  clusterSetCountIntervalMs,
+  clusterSetEmptyCondition,
+  clusterSetMembers,
+  clusterSetWriteDelayMs,
+} from "./clustersets.ts";
 import {
   checkClusterCsr,
   isBootstrapRequester,
@@ -378,6 +383,91 @@ describe("cluster sets", () => {
       /spec\.clusterSelector\.labelSelector/,
     );
   });
+});
+
+describe("when a set's status is written", () => {
+  const written = (members: number) => ({
+    ...clusterSetEmptyCondition(members),
+    lastTransitionTime: "2026-01-01T00:00:00Z",
+  });
+  const interval = clusterSetCountIntervalMs;
+  const cases: {
+    name: string;
+    current: number | undefined;
+    desired: number;
+    lastWrittenMs: number | undefined;
+    nowMs: number;
+    delayMs: number;
+  }[] = [
+    {
+      name: "a set never written: now",
+      current: undefined,
+      desired: 3,
+      lastWrittenMs: undefined,
+      nowMs: 0,
+      delayMs: 0,
+    },
+    {
+      name: "a new count, none written by this process yet: now",
+      current: 3,
+      desired: 4,
+      lastWrittenMs: undefined,
+      nowMs: 0,
+      delayMs: 0,
+    },
+    {
+      name: "a new count right after a write: waits out the interval",
+      current: 3,
+      desired: 4,
+      lastWrittenMs: 1_000,
+      nowMs: 1_200,
+      delayMs: interval - 200,
+    },
+    {
+      name: "a new count past the interval: now",
+      current: 3,
+      desired: 4,
+      lastWrittenMs: 1_000,
+      nowMs: 1_000 + interval,
+      delayMs: 0,
+    },
+    {
+      name: "turning empty right after a write: now",
+      current: 3,
+      desired: 0,
+      lastWrittenMs: 1_000,
+      nowMs: 1_001,
+      delayMs: 0,
+    },
+    {
+      name: "turning non-empty right after a write: now",
+      current: 0,
+      desired: 1,
+      lastWrittenMs: 1_000,
+      nowMs: 1_001,
+      delayMs: 0,
+    },
+    {
+      name: "nothing changed: now (the write is a no-op)",
+      current: 3,
+      desired: 3,
+      lastWrittenMs: 1_000,
+      nowMs: 1_001,
+      delayMs: 0,
+    },
+  ];
+  for (const { name, current, desired, lastWrittenMs, nowMs, delayMs } of cases)
+    test(name, () => {
+      assert.equal(
+        clusterSetWriteDelayMs(
+          current === undefined ? undefined : written(current),
+          clusterSetEmptyCondition(desired),
+          lastWrittenMs,
+          nowMs,
+        ),
+        delayMs,
+      );
+    });
 });
 
 describe("per-cluster RBAC", () => {
