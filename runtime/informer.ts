@@ -230,7 +230,8 @@ export class Informer<T extends KubeObject = Unstructured> {
         await this.#watch(signal, streamed);
         // A streamed list that the server ended before its last initial event (a watch cache
         // that cannot stream, say) is no failure worth a backoff: list instead from now on.
-        if (streamed && this.#needState) this.#fallBackToLists("the server ended it before its initial events");
+        if (streamed && this.#needState)
+          this.#fallBackToLists("the server ended it before its initial events");
       } catch (error) {
         if (signal.aborted) break;
         if (error instanceof KubeApiError && error.gone) {
@@ -266,7 +267,10 @@ export class Informer<T extends KubeObject = Unstructured> {
 
   #fallBackToLists(reason: string): void {
     this.#streaming = false;
-    this.#options.logger.info({ kind: this.kind, reason }, "the server does not stream lists; listing instead");
+    this.#options.logger.info(
+      { kind: this.kind, reason },
+      "the server does not stream lists; listing instead",
+    );
   }
 
   #backoffDelay(failures: number, error: unknown): number {
@@ -287,7 +291,10 @@ export class Informer<T extends KubeObject = Unstructured> {
       fieldSelector: this.#options.fieldSelector,
       signal,
     });
-    this.#replaceState(new Map(items.map((item) => [objectKey(item), withoutManagedFields(item)])), resourceVersion);
+    this.#replaceState(
+      new Map(items.map((item) => [objectKey(item), withoutManagedFields(item)])),
+      resourceVersion,
+    );
   }
 
   /** Makes the cache the state just read, emitting only what differs from what it held. */

@@ -307,7 +307,9 @@ async function main(): Promise<void> {
       kubernetesVersion: "v1.36.3",
       idleSocketTimeoutMs: Number(args["idle-socket-seconds"]) * 1000,
       hubReconnectWindowMs: Number(args["reconnect-window-seconds"]) * 1000,
-      leaseDurationSeconds: args["lease-duration-seconds"] ? Number(args["lease-duration-seconds"]) : undefined,
+      leaseDurationSeconds: args["lease-duration-seconds"]
+        ? Number(args["lease-duration-seconds"])
+        : undefined,
     });
     await agents.next();
     const idleAgents = await agents.stats();

@@ -229,7 +229,9 @@ export async function ensureManagedCluster(
           ...(registration.clientConfigs.length > 0
             ? { managedClusterClientConfigs: registration.clientConfigs }
             : {}),
-          ...(registration.leaseDurationSeconds ? { leaseDurationSeconds: registration.leaseDurationSeconds } : {}),
+          ...(registration.leaseDurationSeconds
+            ? { leaseDurationSeconds: registration.leaseDurationSeconds }
+            : {}),
           hubAcceptsClient: false,
         },
       });

@@ -42,7 +42,13 @@ describe("informer on a server that does not stream lists", () => {
 
   test("lists and watches instead, and delivers what changes", async () => {
     await admin.create({ apiVersion: "v1", kind: "ConfigMap", metadata: { name: "before", namespace: ns } });
-    const informer = new Informer({ client: admin, apiVersion: "v1", kind: "ConfigMap", namespace: ns, logger });
+    const informer = new Informer({
+      client: admin,
+      apiVersion: "v1",
+      kind: "ConfigMap",
+      namespace: ns,
+      logger,
+    });
     const added: string[] = [];
     informer.addHandlers({ onAdd: (object) => added.push(object.metadata.name ?? "") });
     informer.start();

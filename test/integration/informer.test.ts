@@ -149,7 +149,10 @@ describe("informer", () => {
    * Asserts that it emits only the real differences, once, and goes on watching; returns how
    * its stats moved from the cut on.
    */
-  async function throughACompaction(ns: string, options: Partial<InformerOptions>): Promise<Informer["stats"]> {
+  async function throughACompaction(
+    ns: string,
+    options: Partial<InformerOptions>,
+  ): Promise<Informer["stats"]> {
     await createNamespace(ns);
     await admin.create(configMap(ns, "kept", { v: "1" }));
     await admin.create(configMap(ns, "changed", { v: "1" }));

@@ -269,7 +269,10 @@ export class MemoryKube implements KubeApi {
         object: {
           apiVersion,
           kind,
-          metadata: { resourceVersion: String(cursor), annotations: { [initialEventsEndAnnotation]: "true" } },
+          metadata: {
+            resourceVersion: String(cursor),
+            annotations: { [initialEventsEndAnnotation]: "true" },
+          },
         } as KubeObject as T,
       };
     } else if (!options.resourceVersion || options.resourceVersion === "0") {
