@@ -62,3 +62,104 @@ describe("Informer retries with a reconnect window", () => {
       assert.deepEqual(await retryWaits(failure), waits);
     });
 });
+
+describe("Informer reading its state", () => {
+  /** An informer on a client whose watches go as `watches` says, and whose LIST answers one object. */
+  async function syncThrough(
+    watches: (options: { sendInitialEvents?: boolean; signal?: AbortSignal }) => AsyncIterable<unknown>,
+  ) {
+    const calls: string[] = [];
+    const client = {
+      listAll: () => {
+        calls.push("LIST");
+        return Promise.resolve({
+          items: [
+            {
+              apiVersion: "v1",
+              kind: "ConfigMap",
+              metadata: { name: "a", namespace: "n", resourceVersion: "5" },
+            },
+          ],
+          resourceVersion: "5",
+        });
+      },
+      watch: (
+        _apiVersion: string,
+        _kind: string,
+        options: { sendInitialEvents?: boolean; signal?: AbortSignal },
+      ) => {
+        calls.push(options.sendInitialEvents ? "WATCH streamed" : "WATCH");
+        return watches(options);
+      },
+    } as unknown as KubeApi;
+    const informer: Informer = new Informer({
+      client,
+      apiVersion: "v1",
+      kind: "ConfigMap",
+      logger: pino({ level: "silent" }),
+      delay: () => Promise.resolve(),
+    });
+    informer.start();
+    await informer.waitForSync();
+    const state = { calls: [...calls], keys: informer.keys(), stats: { ...informer.stats } };
+    await informer.stop();
+    return state;
+  }
+  const idle = (options: { signal?: AbortSignal }) => ({
+    [Symbol.asyncIterator]: () => ({
+      next: () =>
+        new Promise<IteratorResult<unknown>>((resolve) =>
+          options.signal?.addEventListener("abort", () => resolve({ done: true, value: undefined })),
+        ),
+    }),
+  });
+
+  it("a streamed list: the objects, then the bookmark that ends them; no LIST", async () => {
+    let streamed = false;
+    const state = await syncThrough((options) => {
+      if (!options.sendInitialEvents || streamed) return idle(options);
+      streamed = true;
+      return (async function* () {
+        yield { type: "ADDED", object: { metadata: { name: "a", namespace: "n", resourceVersion: "7" } } };
+        yield {
+          type: "BOOKMARK",
+          object: {
+            metadata: { resourceVersion: "8", annotations: { "k8s.io/initial-events-end": "true" } },
+          },
+        };
+        yield* idle(options);
+      })();
+    });
+    assert.deepEqual(state.calls, ["WATCH streamed"]);
+    assert.deepEqual(state.keys, ["n/a"]);
+    assert.equal(state.stats.streamedLists, 1);
+  });
+
+  it("a server that refuses the streamed list (422): LIST and watch, no failure counted", async () => {
+    const state = await syncThrough((options) => {
+      if (!options.sendInitialEvents) return idle(options);
+      return {
+        [Symbol.asyncIterator]: () => ({
+          next: () => Promise.reject(new KubeApiError("forbidden param", 422, "Invalid")),
+        }),
+      };
+    });
+    assert.deepEqual(state.calls, ["WATCH streamed", "LIST"]);
+    assert.deepEqual(state.keys, ["n/a"]);
+    assert.equal(state.stats.failures, 0);
+  });
+
+  it("a server that ends the streamed list before its bookmark: LIST and watch from then on", async () => {
+    const state = await syncThrough((options) => {
+      if (!options.sendInitialEvents) return idle(options);
+      // One object, then the stream ends.
+      const events = [
+        { type: "ADDED", object: { metadata: { name: "a", namespace: "n", resourceVersion: "7" } } },
+      ].values();
+      return { [Symbol.asyncIterator]: () => ({ next: () => Promise.resolve(events.next()) }) };
+    });
+    assert.deepEqual(state.calls, ["WATCH streamed", "LIST"]);
+    assert.deepEqual(state.keys, ["n/a"]);
+    assert.equal(state.stats.streamedLists, 0);
+  });
+});
