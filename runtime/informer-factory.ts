@@ -5,8 +5,9 @@
 // cached objects as adds.
 import type { Logger } from "pino";
 import { KubeApiError } from "./errors.ts";
-import { Informer, type InformerOptions } from "./informer.ts";
+import { Informer, refusedByLiveServer, type InformerOptions } from "./informer.ts";
 import type { KubeApi } from "./kube/client.ts";
+import { UnknownKindError } from "./kube/discovery.ts";
 import type { KubeObject } from "./kube/types.ts";
 
 export interface InformerScope {
@@ -98,23 +99,37 @@ export class InformerFactory {
 
   /**
    * Resolves when every informer has listed once. After `timeoutMs` it rejects with a
-   * CacheSyncError naming each resource still missing and its last error (a CRD that is
-   * not installed, a permission the identity lacks), rather than waiting forever.
+   * CacheSyncError naming each resource still missing and its last error, when one was refused
+   * by a live server (a kind it does not serve, a CRD that is not installed, a permission the
+   * identity lacks): waiting forever would not fix that. Caches that are only slow to fill (an API server under load,
+   * unreachable or throttling) are waited for, a warning each `timeoutMs`: giving up would
+   * make the next start list everything again, on the same loaded server.
    */
   async waitForSync(options: { timeoutMs: number; signal?: AbortSignal }): Promise<void> {
-    if (this.hasSynced) return;
-    const timeout = AbortSignal.timeout(options.timeoutMs);
-    const signal = options.signal ? AbortSignal.any([options.signal, timeout]) : timeout;
-    try {
-      await Promise.all([...this.#informers.values()].map((informer) => informer.waitForSync(signal)));
-    } catch (error) {
-      if (options.signal?.aborted) throw error;
-      const unsynced = this.unsyncedReasons();
-      throw new CacheSyncError(
-        `caches did not sync within ${options.timeoutMs / 1000} s: ${unsynced.join("; ")}`,
-        unsynced,
-        { cause: error },
-      );
+    const started = Date.now();
+    for (;;) {
+      if (this.hasSynced) return;
+      const timeout = AbortSignal.timeout(options.timeoutMs);
+      const signal = options.signal ? AbortSignal.any([options.signal, timeout]) : timeout;
+      try {
+        await Promise.all([...this.#informers.values()].map((informer) => informer.waitForSync(signal)));
+        return;
+      } catch (error) {
+        if (options.signal?.aborted) throw error;
+        const unsynced = [...this.#informers.values()].filter((informer) => !informer.hasSynced);
+        const waited = Math.round((Date.now() - started) / 1000);
+        const refused = (error: unknown) => refusedByLiveServer(error) || error instanceof UnknownKindError;
+        if (unsynced.some((informer) => refused(informer.lastError))) {
+          const reasons = this.unsyncedReasons();
+          throw new CacheSyncError(`caches did not sync within ${waited} s: ${reasons.join("; ")}`, reasons, {
+            cause: error,
+          });
+        }
+        this.#options.logger.warn(
+          { waitedSeconds: waited, unsynced: this.unsyncedReasons() },
+          "caches are still filling; waiting for the API server",
+        );
+      }
     }
   }
 

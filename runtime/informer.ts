@@ -46,8 +46,8 @@ function streamingRefused(error: unknown): boolean {
   return error instanceof KubeApiError && (error.status === 400 || error.status === 422);
 }
 
-/** A 4xx answer other than 429: the server is up and said no, which a reconnect slot will not change. */
-function refusedByLiveServer(error: unknown): boolean {
+/** A 4xx answer other than 429: the server is up and said no, which waiting will not change. */
+export function refusedByLiveServer(error: unknown): boolean {
   return error instanceof KubeApiError && error.status >= 400 && error.status < 500 && error.status !== 429;
 }
 
