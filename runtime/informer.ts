@@ -106,6 +106,8 @@ export class Informer<T extends KubeObject = Unstructured> {
   /** The cache must be read again before it can be watched from its resourceVersion. */
   #needState = true;
   #streaming: boolean;
+  /** Read the state with a LIST once, the streamed list having been forbidden (403). */
+  #listOnce = false;
   #synced = false;
   #syncWaiters: (() => void)[] = [];
   #running: Promise<void> | undefined;
@@ -224,9 +226,10 @@ export class Informer<T extends KubeObject = Unstructured> {
   async #run(): Promise<void> {
     const signal = this.#stop.signal;
     while (!signal.aborted) {
-      const streamed = this.#needState && this.#streaming;
+      const streamed = this.#needState && this.#streaming && !this.#listOnce;
       try {
-        if (this.#needState && !this.#streaming) await this.#relist(signal);
+        if (this.#needState && !streamed) await this.#relist(signal);
+        this.#listOnce = false;
         await this.#watch(signal, streamed);
         // A streamed list that the server ended before its last initial event (a watch cache
         // that cannot stream, say) is no failure worth a backoff: list instead from now on.
@@ -245,6 +248,13 @@ export class Informer<T extends KubeObject = Unstructured> {
         }
         if (streamed && streamingRefused(error)) {
           this.#fallBackToLists((error as Error).message);
+          continue;
+        }
+        // An identity may be let list what it may not watch (a service account hub templates
+        // read with, say): a forbidden streamed list is tried once as a LIST, which answers as
+        // it did before streaming; the next read of the state streams again.
+        if (streamed && error instanceof KubeApiError && error.status === 403) {
+          this.#listOnce = true;
           continue;
         }
         this.stats.failures++;

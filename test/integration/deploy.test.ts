@@ -355,6 +355,13 @@ function accessesOfRequest(event: AuditEvent): Access[] {
     namespace: ref.namespace ?? "",
     name: ref.name ?? "",
   };
+  // A streamed list is a watch here; on a server that does not stream lists the same informer
+  // lists, so the list right is needed as well.
+  if (event.verb === "watch" && event.requestURI.includes("sendInitialEvents=true"))
+    return [
+      { ...base, verb: "watch" },
+      { ...base, verb: "list" },
+    ];
   // A server-side apply that creates its object is authorized as a create too.
   return event.verb === "patch" && event.responseStatus?.code === 201
     ? [
